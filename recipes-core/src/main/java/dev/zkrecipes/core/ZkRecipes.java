@@ -1,0 +1,300 @@
+package dev.zkrecipes.core;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.zkrecipes.core.internal.Lifecycle;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.RetryPolicy;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.ACL;
+
+/**
+ * The entry point of zk-recipes: one ZooKeeper client (a Curator {@link CuratorFramework}) shared by
+ * every recipe built on it.
+ *
+ * <pre>{@code
+ * try (ZkRecipes zk = ZkRecipes.builder().connectString("127.0.0.1:2181").build()) {
+ *     zk.start();
+ *     zk.awaitConnected(Duration.ofSeconds(10));
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Lifecycle: {@code LATENT} after {@link Builder#build()}, {@code STARTED} after {@link #start()},
+ * {@code CLOSED} after {@link #close()}; a second {@code start()} or a start after close throws
+ * {@link IllegalStateException}, a second {@code close()} does nothing.
+ *
+ * <p>Connection loss: the client reconnects by itself and keeps its session while the ensemble is
+ * reachable within the session timeout. Recipes suspend what they hold the moment the connection is
+ * in doubt (Curator's {@code SUSPENDED}) and resume it when the same session comes back; if the
+ * session expires they drop what they held and rejoin on the new session. Blocking operations retry
+ * under the retry policy and then throw {@link ConnectionLossException}.
+ *
+ * <p>Every recipe lives under {@value #ROOT} inside the client's namespace (chroot).
+ */
+public final class ZkRecipes implements AutoCloseable {
+
+    /** The root under which every recipe's znodes live, inside the client's namespace. */
+    public static final String ROOT = "/zkr";
+
+    /** ZooKeeper's default limit on one request or response, when {@code jute.maxbuffer} is unset. */
+    static final int DEFAULT_JUTE_MAX_BUFFER = 0xfffff;
+
+    /** Room left in a request for the path, headers and transaction framing around a payload. */
+    static final int REQUEST_OVERHEAD_BYTES = 8 * 1024;
+
+    private final CuratorFramework curator;
+    private final boolean owned;
+    private final int maxPayloadBytes;
+    private final Lifecycle lifecycle = new Lifecycle("ZkRecipes");
+
+    private ZkRecipes(CuratorFramework curator, boolean owned, int maxPayloadBytes) {
+        this.curator = curator;
+        this.owned = owned;
+        this.maxPayloadBytes = maxPayloadBytes;
+    }
+
+    /** A builder for a client that this {@code ZkRecipes} owns: {@link #close()} closes it. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Uses a Curator client the caller already has. The caller keeps ownership: {@link #close()}
+     * leaves the client open, and {@link #start()} starts it only if nobody has yet.
+     *
+     * @throws NullPointerException if {@code curator} is null
+     */
+    public static ZkRecipes wrap(CuratorFramework curator) {
+        requireNonNull(curator, "curator");
+        return new ZkRecipes(curator, false, defaultMaxPayloadBytes());
+    }
+
+    /**
+     * Starts the client: it begins connecting in the background and returns at once. Use
+     * {@link #awaitConnected(Duration)} to wait for the first connection.
+     *
+     * @throws IllegalStateException if already started or closed
+     */
+    public void start() {
+        lifecycle.start();
+        if (curator.getState() == CuratorFrameworkState.LATENT) {
+            curator.start();
+        }
+    }
+
+    /**
+     * Waits until the client is connected to the ensemble.
+     *
+     * @return true when connected, false when the timeout passed first
+     * @throws IllegalStateException if not started, or closed
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitConnected(Duration timeout) throws InterruptedException {
+        requireNonNull(timeout, "timeout");
+        checkStarted();
+        return curator.blockUntilConnected((int) Math.min(Integer.MAX_VALUE, Math.max(0, timeout.toMillis())), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The underlying Curator client: the escape hatch for anything zk-recipes does not cover.
+     * Available in every state; recipes and the caller share it.
+     */
+    public CuratorFramework curator() {
+        return curator;
+    }
+
+    /**
+     * The largest payload (znode data) this client accepts, in bytes: {@code jute.maxbuffer} less
+     * room for the request around it. Larger payloads fail with {@link PayloadTooLargeException}
+     * before they are sent.
+     */
+    public int maxPayloadBytes() {
+        return maxPayloadBytes;
+    }
+
+    /**
+     * Throws {@link IllegalStateException} unless this client is started and not closed. Recipes call
+     * it before they touch ZooKeeper so a forgotten {@code start()} fails with a clear message.
+     */
+    public void checkStarted() {
+        if (owned) {
+            lifecycle.checkStarted();
+            return;
+        }
+        lifecycle.checkNotClosed();
+        if (curator.getState() != CuratorFrameworkState.STARTED) {
+            throw new IllegalStateException("the wrapped CuratorFramework is not started: call start() on it,"
+                    + " or on this ZkRecipes, before using recipes");
+        }
+    }
+
+
+    /**
+     * Closes the client if this {@code ZkRecipes} owns it; a wrapped client stays open. The session
+     * ends, so ZooKeeper deletes every ephemeral node it held at once. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (lifecycle.close() && owned) {
+            curator.close();
+        }
+    }
+
+    static int defaultMaxPayloadBytes() {
+        int juteMaxBuffer = Integer.getInteger("jute.maxbuffer", DEFAULT_JUTE_MAX_BUFFER);
+        return Math.max(1024, juteMaxBuffer - REQUEST_OVERHEAD_BYTES);
+    }
+
+    /**
+     * Options for a {@link ZkRecipes} client. Defaults are safe rather than fast: session timeout
+     * 15 s, connection timeout 5 s, exponential back-off retry (100 ms doubling, up to 3 s, 8 times).
+     * Each option may be set once; a second call fails with {@link IllegalStateException}.
+     */
+    public static final class Builder {
+        private String connectString;
+        private String namespace;
+        private Duration sessionTimeout;
+        private Duration connectionTimeout;
+        private String digestUser;
+        private String digestPassword;
+        private RetryPolicy retryPolicy;
+
+        private Builder() {
+        }
+
+        /** Required: comma-separated {@code host:port} list of the ensemble. */
+        public Builder connectString(String connectString) {
+            requireNonNull(connectString, "connectString");
+            once(this.connectString, "connectString");
+            if (connectString.isBlank()) {
+                throw new IllegalArgumentException("connectString is blank; give host:port[,host:port...]");
+            }
+            this.connectString = connectString;
+            return this;
+        }
+
+        /**
+         * Optional chroot: every path of this client lives under {@code /<namespace>}. Useful to keep
+         * applications, or tests, apart on one ensemble.
+         */
+        public Builder namespace(String namespace) {
+            requireNonNull(namespace, "namespace");
+            once(this.namespace, "namespace");
+            if (namespace.isEmpty() || namespace.startsWith("/") || namespace.endsWith("/")) {
+                throw new IllegalArgumentException("namespace '" + namespace
+                        + "' must be non-empty and must not start or end with '/', e.g. \"myapp\"");
+            }
+            this.namespace = namespace;
+            return this;
+        }
+
+        /**
+         * How long the ensemble keeps the session (and so every ephemeral node) alive without hearing
+         * from this client. The client suspends recipes after about two thirds of it without contact.
+         * Default 15 s. The server clamps it to its own [2, 20] × tickTime range.
+         */
+        public Builder sessionTimeout(Duration sessionTimeout) {
+            once(this.sessionTimeout, "sessionTimeout");
+            this.sessionTimeout = positive(sessionTimeout, "sessionTimeout");
+            return this;
+        }
+
+        /** How long to wait for a connection before an operation fails or retries. Default 5 s. */
+        public Builder connectionTimeout(Duration connectionTimeout) {
+            once(this.connectionTimeout, "connectionTimeout");
+            this.connectionTimeout = positive(connectionTimeout, "connectionTimeout");
+            return this;
+        }
+
+        /**
+         * Authenticates with ZooKeeper's digest scheme, and creates every node with a creator-only
+         * ACL: other identities can neither read nor change what this client writes.
+         */
+        public Builder digestAuth(String user, String password) {
+            requireNonNull(user, "user");
+            requireNonNull(password, "password");
+            once(this.digestUser, "digestAuth");
+            if (user.isEmpty() || user.indexOf(':') >= 0) {
+                throw new IllegalArgumentException("digest user '" + user + "' must be non-empty and hold no ':'");
+            }
+            this.digestUser = user;
+            this.digestPassword = password;
+            return this;
+        }
+
+        /** How operations retry across connection loss before failing with {@link ConnectionLossException}. */
+        public Builder retryPolicy(RetryPolicy retryPolicy) {
+            requireNonNull(retryPolicy, "retryPolicy");
+            once(this.retryPolicy, "retryPolicy");
+            this.retryPolicy = retryPolicy;
+            return this;
+        }
+
+        /**
+         * Builds the client, not yet connected: call {@link ZkRecipes#start()}.
+         *
+         * @throws IllegalStateException if {@link #connectString(String)} was not set
+         */
+        public ZkRecipes build() {
+            if (connectString == null) {
+                throw new IllegalStateException("connectString is required, e.g. .connectString(\"127.0.0.1:2181\")");
+            }
+            CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
+                    .connectString(connectString)
+                    .sessionTimeoutMs(millis(sessionTimeout, Duration.ofSeconds(15)))
+                    .connectionTimeoutMs(millis(connectionTimeout, Duration.ofSeconds(5)))
+                    .retryPolicy(retryPolicy != null ? retryPolicy : new ExponentialBackoffRetry(100, 8, 3000));
+            if (namespace != null) {
+                b.namespace(namespace);
+            }
+            if (digestUser != null) {
+                b.authorization("digest", (digestUser + ":" + digestPassword).getBytes(StandardCharsets.UTF_8));
+                b.aclProvider(new CreatorOnlyAcl());
+            }
+            return new ZkRecipes(b.build(), true, defaultMaxPayloadBytes());
+        }
+
+        private static void once(Object current, String name) {
+            if (current != null) {
+                throw new IllegalStateException(name + " was already set on this builder");
+            }
+        }
+
+        private static Duration positive(Duration d, String name) {
+            requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + d);
+            }
+            if (d.toMillis() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(name + " is too long: " + d);
+            }
+            return d;
+        }
+
+        private static int millis(Duration d, Duration dflt) {
+            return (int) (d != null ? d : dflt).toMillis();
+        }
+    }
+
+    /** Every node readable and writable only by the identity that created it. */
+    private static final class CreatorOnlyAcl implements ACLProvider {
+        @Override
+        public List<ACL> getDefaultAcl() {
+            return ZooDefs.Ids.CREATOR_ALL_ACL;
+        }
+
+        @Override
+        public List<ACL> getAclForPath(String path) {
+            return ZooDefs.Ids.CREATOR_ALL_ACL;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.zkrecipes.core.internal;
+
+import dev.zkrecipes.core.ConnectionLossException;
+import dev.zkrecipes.core.SessionExpiredException;
+import dev.zkrecipes.core.VersionConflictException;
+import dev.zkrecipes.core.ZkRecipeException;
+import org.apache.zookeeper.KeeperException;
+
+/**
+ * Turns the checked exceptions of Curator and ZooKeeper into the typed unchecked ones of
+ * zk-recipes. {@link InterruptedException} is never swallowed: callers rethrow it before calling
+ * {@link #translate}, and if it slips through the thread's interrupt flag is restored.
+ */
+public final class ZkErrors {
+
+    private ZkErrors() {
+    }
+
+    /** The exception to throw for {@code e}, which happened while doing {@code action}. */
+    public static RuntimeException translate(Throwable e, String action) {
+        if (e instanceof ZkRecipeException z) {
+            return z;
+        }
+        if (e instanceof RuntimeException r && !(e instanceof IllegalStateException)) {
+            return r;
+        }
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return new ZkRecipeException("interrupted while " + action, e);
+        }
+        if (e instanceof KeeperException k) {
+            switch (k.code()) {
+                case CONNECTIONLOSS, OPERATIONTIMEOUT, REQUESTTIMEOUT:
+                    return new ConnectionLossException("lost the connection to ZooKeeper while " + action
+                            + " and the retry policy gave up; check the ensemble is reachable. A write's outcome is"
+                            + " unknown: re-read before retrying", e);
+                case SESSIONEXPIRED, SESSIONMOVED:
+                    return new SessionExpiredException("the ZooKeeper session expired while " + action
+                            + "; every ephemeral node it held is gone and must be re-acquired", e);
+                case BADVERSION:
+                    return new VersionConflictException("version conflict while " + action
+                            + ": another client changed " + pathOf(k) + " first; re-read and retry", e);
+                case NOAUTH:
+                    return new ZkRecipeException("not authorized while " + action + " on " + pathOf(k)
+                            + ": the node's ACL does not grant this identity; check digestAuth credentials", e);
+                default:
+                    return new ZkRecipeException(k.code() + " while " + action + " on " + pathOf(k), e);
+            }
+        }
+        return new ZkRecipeException("failed while " + action + ": " + e, e);
+    }
+
+    private static String pathOf(KeeperException k) {
+        return k.getPath() != null ? "'" + k.getPath() + "'" : "the node";
+    }
+}
