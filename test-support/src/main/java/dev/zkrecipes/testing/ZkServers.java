@@ -1,5 +1,8 @@
 package dev.zkrecipes.testing;
 
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +26,7 @@ public final class ZkServers {
     /** Starts a single server on a free loopback port. */
     public static TestingServer startServer() {
         try {
-            return new TestingServer(spec(-1, -1), true);
+            return new TestingServer(spec(-1), true);
         } catch (Exception e) {
             throw new IllegalStateException("could not start an embedded ZooKeeper server", e);
         }
@@ -33,7 +36,7 @@ public final class ZkServers {
     public static TestingCluster startCluster(int size) {
         List<InstanceSpec> specs = new ArrayList<>();
         for (int i = 1; i <= size; i++) {
-            specs.add(spec(i, 0));
+            specs.add(spec(i));
         }
         TestingCluster cluster = new TestingCluster(specs);
         try {
@@ -44,12 +47,43 @@ public final class ZkServers {
         return cluster;
     }
 
-    private static InstanceSpec spec(int serverId, int quorumPorts) {
+    private static InstanceSpec spec(int serverId) {
         Map<String, Object> props = Map.of(
                 "maxSessionTimeout", "60000",
                 // every server reachable and answering on loopback only
                 "clientPortAddress", "127.0.0.1");
-        return new InstanceSpec(null, -1, quorumPorts, quorumPorts, true, serverId, TICK_MILLIS, -1, props, "127.0.0.1");
+        return new InstanceSpec(null, -1, -1, -1, true, serverId, TICK_MILLIS, -1, props, "127.0.0.1");
+    }
+
+    /**
+     * The member of {@code cluster} that currently leads the ensemble (ZooKeeper's own quorum leader,
+     * not a recipe's), found with the {@code srvr} command on each member's client port.
+     */
+    public static InstanceSpec ensembleLeader(TestingCluster cluster) {
+        for (InstanceSpec spec : cluster.getInstances()) {
+            if (mode(spec.getPort()).contains("leader")) {
+                return spec;
+            }
+        }
+        throw new IllegalStateException("no member of the ensemble reports Mode: leader");
+    }
+
+    /** The {@code Mode:} line a server reports (leader, follower, standalone), or "" if it does not answer. */
+    public static String mode(int clientPort) {
+        try (Socket s = new Socket("127.0.0.1", clientPort)) {
+            s.setSoTimeout(2000);
+            s.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            for (String line : reply.split("\n")) {
+                if (line.startsWith("Mode:")) {
+                    return line.substring(5).trim();
+                }
+            }
+            return "";
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** Closes quietly, for {@code @AfterAll}. */

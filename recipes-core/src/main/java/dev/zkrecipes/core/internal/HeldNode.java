@@ -132,6 +132,11 @@ public final class HeldNode {
                 end();
                 throw new LeadershipLostException(refusal("has ended: its node " + path + " is gone"), e);
             }
+            if (e.code() == KeeperException.Code.SESSIONEXPIRED) {
+                // the session owned the node, so the node is gone with it
+                end();
+                throw new LeadershipLostException(refusal("has ended: its session expired"), e);
+            }
             throw ZkErrors.translate(e, "committing a transaction guarded by " + description);
         } catch (Exception e) {
             throw ZkErrors.translate(e, "committing a transaction guarded by " + description);

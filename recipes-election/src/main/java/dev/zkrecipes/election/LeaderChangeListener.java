@@ -1,0 +1,14 @@
+package dev.zkrecipes.election;
+
+import java.util.Optional;
+
+/**
+ * Hears the leader of an election change, through a {@link LeaderObserver}. Called one at a time,
+ * in order, on the observer's own thread; a listener that throws is logged and ignored.
+ */
+@FunctionalInterface
+public interface LeaderChangeListener {
+
+    /** The leader is now {@code leader}; empty when the election has no participant. */
+    void leaderChanged(Optional<Participant> leader);
+}

@@ -1,0 +1,383 @@
+package dev.zkrecipes.election.internal;
+
+import dev.zkrecipes.core.internal.HeldNode;
+import dev.zkrecipes.core.internal.SequentialNodes;
+import dev.zkrecipes.core.internal.SerialExecutor;
+import dev.zkrecipes.core.internal.Sessions;
+import dev.zkrecipes.election.Leadership;
+import dev.zkrecipes.election.LeadershipListener;
+import dev.zkrecipes.election.RevocationReason;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One participant's side of an election, as a state machine.
+ *
+ * <p>ZooKeeper work (create, read children, watch the predecessor) runs on a private worker
+ * thread, one task at a time, so no ZooKeeper call ever blocks Curator's event or connection
+ * threads and the node bookkeeping needs no locks. The term's validity, in contrast, changes on
+ * the connection-state thread the moment Curator reports SUSPENDED or LOST, without waiting for
+ * the worker. Every term transition happens under this object's monitor together with the post of
+ * its callback, so callbacks reach the listener in the order of the transitions.
+ *
+ * <p>Why not Curator's LeaderLatch: it gives up its node and rejoins at the back on every
+ * reconnect, which flaps leadership to another candidate after a blip that the session survived.
+ * Here a term whose session survived resumes with the same node and token.
+ */
+public final class Candidate implements ConnectionStateListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Candidate.class);
+    private static final long MAX_RETRY_DELAY_MILLIS = 5_000;
+    private static final long CLOSE_WAIT_MILLIS = 10_000;
+
+    private final CuratorFramework curator;
+    private final String electionName;
+    private final String electionPath;
+    private final String participantId;
+    private final byte[] payload;
+    private final LeadershipListener listener;
+    private final SerialExecutor worker;
+    private final SerialExecutor callbacks;
+
+    // Worker-thread state: the node this participant holds in the election, if any.
+    private String ourPath;
+    private long ourCzxid;
+    private long ourSessionId;
+    private int consecutiveFailures;
+
+    // Shared state, guarded by this.
+    private Term term;
+    private boolean suspended;
+    private boolean closed;
+
+    public Candidate(CuratorFramework curator, String electionName, String electionPath, String participantId,
+            byte[] payload, LeadershipListener listener) {
+        this.curator = curator;
+        this.electionName = electionName;
+        this.electionPath = electionPath;
+        this.participantId = participantId;
+        this.payload = payload;
+        this.listener = listener;
+        this.worker = new SerialExecutor("election-" + electionName);
+        this.callbacks = new SerialExecutor("election-" + electionName + "-listener");
+    }
+
+    /** Joins the election: from now on the participant holds a node whenever it has a session. */
+    public void start() {
+        synchronized (this) {
+            suspended = !curator.getZookeeperClient().isConnected();
+        }
+        curator.getConnectionStateListenable().addListener(this);
+        submit(this::reconcile);
+    }
+
+    public boolean isLeader() {
+        Term t = currentTerm();
+        return t != null && t.isValid();
+    }
+
+    public synchronized Term currentTerm() {
+        return term;
+    }
+
+    /** Waits until this participant holds a valid term, the timeout passes, or it is closed. */
+    public synchronized Optional<Leadership> awaitLeadership(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!closed && (term == null || !term.isValid())) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return Optional.empty();
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return closed ? Optional.empty() : Optional.of(term);
+    }
+
+    /** Ends the current term, if any, and rejoins at the back; returns when the node is replaced. */
+    public void resign() throws InterruptedException {
+        runAndWait(() -> {
+            if (!endTerm(RevocationReason.RESIGNED)) {
+                return;
+            }
+            leaveElection();
+            join();
+        });
+    }
+
+    /** Leaves the election: ends the term, deletes the node, stops the threads. */
+    public void close() throws InterruptedException {
+        synchronized (this) {
+            closed = true;
+            notifyAll();
+        }
+        curator.getConnectionStateListenable().removeListener(this);
+        endTerm(RevocationReason.CLOSED);
+        try {
+            runAndWait(this::leaveElection);
+        } finally {
+            worker.close();
+            callbacks.close();
+        }
+    }
+
+    // ---- connection state: validity changes here at once, node work goes to the worker ----
+
+    @Override
+    public void stateChanged(CuratorFramework client, ConnectionState newState) {
+        switch (newState) {
+            case SUSPENDED, READ_ONLY -> onSuspended();
+            case LOST -> onLost();
+            case CONNECTED, RECONNECTED -> {
+                synchronized (this) {
+                    suspended = false;
+                }
+                submit(this::reconcile);
+            }
+            default -> { }
+        }
+    }
+
+    private synchronized void onSuspended() {
+        suspended = true;
+        if (term != null && term.node().suspend()) {
+            post(term, RevocationReason.CONNECTION_SUSPENDED);
+        }
+    }
+
+    private synchronized void onLost() {
+        suspended = true;
+        endTerm(RevocationReason.SESSION_EXPIRED);
+    }
+
+    // ---- worker tasks ----
+
+    /** Brings the node in line with the session: keep it, replace it, or create the first one. */
+    private void reconcile() throws Exception {
+        if (isClosed()) {
+            return;
+        }
+        if (ourPath != null && Sessions.currentSessionId(curator) != ourSessionId) {
+            // The session that owned our node is gone; so is the term. If only the client gave the
+            // session up (Curator's own expiry after the session timeout), the server may still hold
+            // the node at the head of the line: delete it rather than wait for the server's expiry.
+            endTerm(RevocationReason.SESSION_EXPIRED);
+            leaveElection();
+        }
+        if (ourPath == null) {
+            join();
+        } else {
+            evaluate();
+        }
+    }
+
+    private void join() throws Exception {
+        if (isClosed() || ourPath != null) {
+            return;
+        }
+        long sessionBefore = Sessions.currentSessionId(curator);
+        Stat stat = new Stat();
+        String path = curator.create().storingStatIn(stat).creatingParentContainersIfNeeded().withProtection()
+                .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
+                .forPath(ZKPaths.makePath(electionPath, "n_"), payload);
+        ourPath = path;
+        ourCzxid = stat.getCzxid();
+        ourSessionId = Sessions.currentSessionId(curator);
+        if (ourSessionId != sessionBefore) {
+            // created across a session change: whichever session owns it, reconcile sorts it out
+            LOG.debug("election '{}': session changed while joining", electionName);
+        }
+        if (isClosed()) {
+            leaveElection();
+            return;
+        }
+        evaluate();
+    }
+
+    /** Reads the line and either takes the lead or watches the participant just ahead. */
+    private void evaluate() throws Exception {
+        while (!isClosed() && ourPath != null) {
+            List<String> line = SequentialNodes.sorted(childrenOrEmpty());
+            int index = line.indexOf(SequentialNodes.nodeName(ourPath));
+            if (index < 0) {
+                // our node is gone (deleted, or the parent was reaped with it): the term is over
+                endTerm(RevocationReason.SESSION_EXPIRED);
+                ourPath = null;
+                join();
+                return;
+            }
+            if (index == 0) {
+                lead();
+                return;
+            }
+            String predecessor = ZKPaths.makePath(electionPath, line.get(index - 1));
+            try {
+                // getData rather than checkExists: an exists-watch on a node that is already gone
+                // would stay registered on the server for the life of the session.
+                curator.getData().usingWatcher(new Wakeup(ourPath)).forPath(predecessor);
+                return;
+            } catch (KeeperException.NoNodeException gone) {
+                // the predecessor left between the two reads: look again
+            }
+        }
+    }
+
+    private List<String> childrenOrEmpty() throws Exception {
+        try {
+            return curator.getChildren().forPath(electionPath);
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        }
+    }
+
+    private void lead() throws Exception {
+        synchronized (this) {
+            if (closed || suspended) {
+                // the reconnect that ends the suspension runs reconcile again
+                return;
+            }
+            if (term != null && term.node().path().equals(ourPath)) {
+                if (term.node().resume()) {
+                    post(term, null);
+                    notifyAll();
+                }
+                return;
+            }
+            endTerm(RevocationReason.SESSION_EXPIRED);
+            term = new Term(new HeldNode(curator, ourPath, ourCzxid, ourSessionId,
+                    "leadership of election '" + electionName + "'"), participantId);
+            post(term, null);
+            notifyAll();
+        }
+        // Watch our own node so that a leader whose node is deleted (by an operator, say) steps down.
+        curator.getData().usingWatcher(new Wakeup(ourPath)).inBackground().forPath(ourPath);
+    }
+
+    private void leaveElection() throws Exception {
+        String path = ourPath;
+        ourPath = null;
+        if (path != null) {
+            curator.delete().quietly().guaranteed().forPath(path);
+        }
+    }
+
+    // ---- term transitions and callbacks ----
+
+    /** Ends the current term for {@code reason}; true if there was one to end. */
+    private synchronized boolean endTerm(RevocationReason reason) {
+        Term ended = term;
+        if (ended == null) {
+            return false;
+        }
+        term = null;
+        notifyAll();
+        if (ended.node().end()) {
+            post(ended, reason);
+        }
+        return true;
+    }
+
+    /** Posts {@code elected(t)} when reason is null, else {@code revoked(t, reason)}. Caller holds the monitor. */
+    private void post(Term t, RevocationReason reason) {
+        if (listener == null) {
+            return;
+        }
+        if (reason == null) {
+            callbacks.execute(() -> listener.elected(t));
+        } else {
+            callbacks.execute(() -> listener.revoked(t, reason));
+        }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    // ---- worker plumbing ----
+
+    private interface Task {
+        void run() throws Exception;
+    }
+
+    private void submit(Task task) {
+        worker.execute(() -> runGuarded(task));
+    }
+
+    private void runGuarded(Task task) {
+        try {
+            task.run();
+            consecutiveFailures = 0;
+        } catch (Exception e) {
+            if (isClosed()) {
+                return;
+            }
+            // Usually the connection: a reconnect runs reconcile again anyway. Retry later too, in
+            // case the failure was something else that time mends (ACL fixed, parent recreated).
+            consecutiveFailures++;
+            long delay = Math.min(MAX_RETRY_DELAY_MILLIS, 100L << Math.min(consecutiveFailures, 6));
+            LOG.debug("election '{}': {}; retrying in {} ms", electionName, e.toString(), delay);
+            if (consecutiveFailures > 3) {
+                LOG.warn("election '{}': participant '{}' could not take its place ({}); retrying in {} ms",
+                        electionName, participantId, e.toString(), delay);
+            }
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(() -> submit(this::reconcile));
+        }
+    }
+
+    private void runAndWait(Task task) throws InterruptedException {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        worker.execute(() -> {
+            try {
+                task.run();
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        try {
+            done.get(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            LOG.warn("election '{}': participant '{}' could not update its node now ({}); Curator deletes a"
+                    + " node it gave up in the background once connected, and the session's end deletes it anyway",
+                    electionName, participantId, e.getCause().toString());
+        } catch (TimeoutException e) {
+            LOG.warn("election '{}': participant '{}' gave up waiting for ZooKeeper after {} ms", electionName,
+                    participantId, CLOSE_WAIT_MILLIS);
+        }
+    }
+
+    /** Wakes the worker when a watched node changes; stale wake-ups only cost one read. */
+    private final class Wakeup implements Watcher {
+        private final String forPath;
+
+        Wakeup(String forPath) {
+            this.forPath = forPath;
+        }
+
+        @Override
+        public void process(WatchedEvent event) {
+            if (event.getType() != Event.EventType.None) {
+                submit(() -> {
+                    if (forPath.equals(ourPath)) {
+                        evaluate();
+                    }
+                });
+            }
+        }
+    }
+}
