@@ -1,0 +1,95 @@
+package dev.zkrecipes.core.internal;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.zkrecipes.core.LeadershipLostException;
+import dev.zkrecipes.core.VersionConflictException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+class HeldNodeTest {
+
+    private static TestingServer server;
+    private static CuratorFramework curator;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new TestingServer(true);
+        curator = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+        curator.start();
+        curator.blockUntilConnected();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        curator.close();
+        server.close();
+    }
+
+    private HeldNode hold(TestInfo info) throws Exception {
+        String base = "/held/" + info.getTestMethod().orElseThrow().getName();
+        curator.create().creatingParentsIfNeeded().forPath(base + "/resource", "0".getBytes(UTF_8));
+        Stat stat = new Stat();
+        String path = curator.create().storingStatIn(stat).withMode(CreateMode.EPHEMERAL).forPath(base + "/holder");
+        return new HeldNode(curator, path, stat.getCzxid(), 0, "the test's lock");
+    }
+
+    private static String resource(HeldNode node) {
+        return node.path().replace("/holder", "/resource");
+    }
+
+    @Test
+    void tokenIsTheCzxidOfTheNode(TestInfo info) throws Exception {
+        HeldNode node = hold(info);
+        assertThat(node.token().value()).isEqualTo(curator.checkExists().forPath(node.path()).getCzxid());
+    }
+
+    @Test
+    void commitAppliesWhileTheNodeExists(TestInfo info) throws Exception {
+        HeldNode node = hold(info);
+        node.commit(curator.transactionOp().setData().forPath(resource(node), "1".getBytes(UTF_8)));
+        assertThat(new String(curator.getData().forPath(resource(node)), UTF_8)).isEqualTo("1");
+    }
+
+    @Test
+    void commitIsRefusedByTheServerOnceTheNodeIsGoneAndNothingApplies(TestInfo info) throws Exception {
+        HeldNode node = hold(info);
+        curator.delete().forPath(node.path());
+
+        assertThatThrownBy(() -> node.commit(curator.transactionOp().setData().forPath(resource(node), "1".getBytes(UTF_8))))
+                .isInstanceOf(LeadershipLostException.class).hasMessageContaining("is gone");
+        assertThat(new String(curator.getData().forPath(resource(node)), UTF_8)).isEqualTo("0");
+        assertThat(node.isEnded()).isTrue();
+    }
+
+    @Test
+    void commitIsRefusedLocallyWhileSuspendedAndAfterEnd(TestInfo info) throws Exception {
+        HeldNode node = hold(info);
+        assertThat(node.suspend()).isTrue();
+        assertThat(node.isValid()).isFalse();
+        assertThatThrownBy(() -> node.commit()).isInstanceOf(LeadershipLostException.class).hasMessageContaining("suspended");
+        assertThat(node.resume()).isTrue();
+        node.commit();
+        assertThat(node.end()).isTrue();
+        assertThat(node.resume()).isFalse();
+        assertThatThrownBy(() -> node.commit()).isInstanceOf(LeadershipLostException.class).hasMessageContaining("ended");
+    }
+
+    @Test
+    void failureOfAnotherOpIsReportedAsItselfNotAsLostLeadership(TestInfo info) throws Exception {
+        HeldNode node = hold(info);
+        assertThatThrownBy(() -> node.commit(curator.transactionOp().setData().withVersion(99).forPath(resource(node), new byte[0])))
+                .isInstanceOf(VersionConflictException.class);
+        assertThat(node.isValid()).isTrue();
+    }
+}
