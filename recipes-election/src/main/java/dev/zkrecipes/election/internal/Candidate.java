@@ -246,6 +246,11 @@ public final class Candidate implements ConnectionStateListener {
     }
 
     private void lead() throws Exception {
+        if (Sessions.currentSessionId(curator) != ourSessionId) {
+            // our node belongs to a session the client no longer has: never grant a term on it
+            reconcile();
+            return;
+        }
         synchronized (this) {
             if (closed || suspended) {
                 // the reconnect that ends the suspension runs reconcile again
