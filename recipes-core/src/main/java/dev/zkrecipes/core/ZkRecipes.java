@@ -1,6 +1,8 @@
 package dev.zkrecipes.core;
 
 import static java.util.Objects.requireNonNull;
+import static dev.zkrecipes.core.internal.Options.once;
+import static dev.zkrecipes.core.internal.Options.positive;
 
 import dev.zkrecipes.core.internal.Lifecycle;
 import java.nio.charset.StandardCharsets;
@@ -261,23 +263,6 @@ public final class ZkRecipes implements AutoCloseable {
                 b.aclProvider(new CreatorOnlyAcl());
             }
             return new ZkRecipes(b.build(), true, defaultMaxPayloadBytes());
-        }
-
-        private static void once(Object current, String name) {
-            if (current != null) {
-                throw new IllegalStateException(name + " was already set on this builder");
-            }
-        }
-
-        private static Duration positive(Duration d, String name) {
-            requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, got " + d);
-            }
-            if (d.toMillis() > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(name + " is too long: " + d);
-            }
-            return d;
         }
 
         private static int millis(Duration d, Duration dflt) {

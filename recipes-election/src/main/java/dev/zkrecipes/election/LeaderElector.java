@@ -1,5 +1,6 @@
 package dev.zkrecipes.election;
 
+import static dev.zkrecipes.core.internal.Options.once;
 import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.core.ZkRecipes;
@@ -243,12 +244,6 @@ public final class LeaderElector implements AutoCloseable {
          */
         public LeaderElector build() {
             return new LeaderElector(this);
-        }
-
-        private static void once(Object current, String option) {
-            if (current != null) {
-                throw new IllegalStateException(option + " was already set on this builder");
-            }
         }
     }
 }
