@@ -30,6 +30,8 @@ public final class Demo {
     }
 
     public static void main(String[] args) throws Exception {
+        // the embedded server's own start-up warnings are noise for a newcomer
+        System.setProperty("org.slf4j.simpleLogger.log.org.apache.zookeeper", "error");
         try (TestingServer server = ZkServers.startServer()) {
             say("embedded ZooKeeper server on " + server.getConnectString());
             List<ZkRecipes> clients = new ArrayList<>();
