@@ -1,0 +1,70 @@
+package dev.zkrecipes.lock.internal;
+
+import dev.zkrecipes.core.FencingToken;
+import dev.zkrecipes.core.internal.NodePayload;
+import dev.zkrecipes.core.internal.SequentialNodes;
+import dev.zkrecipes.core.internal.ZkErrors;
+import dev.zkrecipes.lock.LockHolder;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/** Reads a lock's line for operators, and names the clients in it. */
+public final class Holders {
+
+    private static final String HOST = hostName();
+
+    private Holders() {
+    }
+
+    /** The id written into a node: {@code host:pid:thread}. */
+    public static byte[] payloadForCurrentThread() {
+        String thread = Thread.currentThread().getName();
+        if (thread.length() > 200) {
+            thread = thread.substring(0, 200);
+        }
+        return NodePayload.encode(HOST + ":" + ProcessHandle.current().pid() + ":" + thread, new byte[0]);
+    }
+
+    /** Every node of the line, in order, with whether it holds under its kind's policy. */
+    public static List<LockHolder> read(CuratorFramework curator, String parentPath, Function<String, Policy> policyOfKind) {
+        List<String> line;
+        try {
+            line = SequentialNodes.sorted(curator.getChildren().forPath(parentPath));
+        } catch (KeeperException.NoNodeException e) {
+            return List.of();
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "reading the holders of " + parentPath);
+        }
+        List<LockHolder> result = new ArrayList<>();
+        for (int i = 0; i < line.size(); i++) {
+            String node = line.get(i);
+            try {
+                Stat stat = new Stat();
+                byte[] data = curator.getData().storingStatIn(stat).forPath(ZKPaths.makePath(parentPath, node));
+                String kind = Policy.kindOf(node);
+                Policy policy = policyOfKind.apply(kind);
+                boolean holding = policy != null && policy.blocker(line, i) == null;
+                result.add(new LockHolder(NodePayload.decode(data, node).id(), FencingToken.of(stat.getCzxid()), holding, kind));
+            } catch (KeeperException.NoNodeException gone) {
+                // released between the two reads
+            } catch (Exception e) {
+                throw ZkErrors.translate(e, "reading the holders of " + parentPath);
+            }
+        }
+        return result;
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "localhost";
+        }
+    }
+}
