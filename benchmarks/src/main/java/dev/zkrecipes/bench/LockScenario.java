@@ -1,0 +1,202 @@
+package dev.zkrecipes.bench;
+
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.lock.DistributedLock;
+import dev.zkrecipes.lock.LockHandle;
+import dev.zkrecipes.testing.Clients;
+import dev.zkrecipes.testing.ZkServers;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+
+/**
+ * Lock figures on one embedded server: uncontended acquire+release cycles and acquire latency,
+ * contended hand-off among 4 clients; each next to Curator's {@code InterProcessMutex} and the raw
+ * ZooKeeper client floor measured in the same run.
+ */
+public final class LockScenario implements Scenario {
+
+    private interface Lock {
+        AutoCloseable acquire() throws Exception;
+    }
+
+    @Override
+    public void run(String[] args) throws Exception {
+        boolean quick = Arrays.asList(args).contains("--quick");
+        int cycles = quick ? 200 : 2000;
+        int handOffs = quick ? 200 : 1000;
+        try (TestingServer server = ZkServers.startServer()) {
+            List<ZkRecipes> clients = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                clients.add(Clients.connect(server.getConnectString()));
+            }
+            ZooKeeper raw = RawZk.connect(server.getConnectString());
+            try {
+                uncontended(clients.get(0), raw, cycles);
+                contended(clients, handOffs);
+            } finally {
+                raw.close();
+                clients.forEach(ZkRecipes::close);
+            }
+        }
+    }
+
+    private static void uncontended(ZkRecipes zk, ZooKeeper raw, int cycles) throws Exception {
+        CuratorFramework curator = zk.curator();
+        curator.create().creatingParentsIfNeeded().forPath("/bench/raw-lock");
+        DistributedLock ours = DistributedLock.of(zk, "bench/uncontended");
+        InterProcessMutex mutex = new InterProcessMutex(curator, "/bench/curator-uncontended");
+
+        Histogram oursCycle = Report.latencies();
+        Histogram oursAcquire = Report.latencies();
+        Histogram curatorCycle = Report.latencies();
+        Histogram curatorAcquire = Report.latencies();
+        Histogram rawCycle = Report.latencies();
+        Histogram rawCreate = Report.latencies();
+        double[] perSecond = new double[3];
+        // warm up, then interleave the three in rounds so that drift on the machine hits all alike
+        for (int pass = 0; pass < 2; pass++) {
+            boolean measure = pass == 1;
+            int n = measure ? cycles : cycles / 4;
+            long[] spent = new long[3];
+            for (int round = 0; round < 10; round++) {
+                spent[0] += cycle(n / 10, measure ? oursCycle : null, measure ? oursAcquire : null, () -> ours.acquire());
+                spent[1] += cycle(n / 10, measure ? curatorCycle : null, measure ? curatorAcquire : null, () -> {
+                    mutex.acquire();
+                    return mutex::release;
+                });
+                spent[2] += rawCycles(raw, n / 10, measure ? rawCycle : null, measure ? rawCreate : null);
+            }
+            for (int i = 0; i < 3; i++) {
+                perSecond[i] = (n / 10 * 10) / (spent[i] / 1e9);
+            }
+        }
+        Report.title("lock, uncontended acquire+release on one server (" + cycles + " cycles each)");
+        Report.throughputRow("zk-recipes DistributedLock cycles", perSecond[0], perSecond[1], "Curator");
+        Report.throughputRow("", perSecond[0], perSecond[2], "raw floor");
+        Report.throughputRow("Curator InterProcessMutex cycles", perSecond[1], perSecond[2], "raw floor");
+        Report.throughputRow("raw floor (create seq + getChildren + delete)", perSecond[2], 0, "");
+        Report.latencyRow("zk-recipes cycle", oursCycle, curatorCycle, "Curator");
+        Report.latencyRow("Curator InterProcessMutex cycle", curatorCycle, rawCycle, "raw floor");
+        Report.latencyRow("raw floor cycle", rawCycle, null, null);
+        Report.latencyRow("zk-recipes acquire()", oursAcquire, rawCreate, "one ephemeral create");
+        Report.latencyRow("Curator acquire()", curatorAcquire, rawCreate, "one ephemeral create");
+        Report.latencyRow("one ephemeral-sequential create (raw)", rawCreate, null, null);
+    }
+
+    /** {@code n} acquire+release cycles; returns the nanoseconds they took. */
+    private static long cycle(int n, Histogram cycle, Histogram acquire, Lock lock) throws Exception {
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            AutoCloseable h = lock.acquire();
+            if (acquire != null) {
+                Report.recordSince(acquire, t0);
+            }
+            h.close();
+            if (cycle != null) {
+                Report.recordSince(cycle, t0);
+            }
+        }
+        return System.nanoTime() - start;
+    }
+
+    private static long rawCycles(ZooKeeper zk, int n, Histogram cycle, Histogram create) throws Exception {
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            String path = zk.create("/bench/raw-lock/lock-", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
+            if (create != null) {
+                Report.recordSince(create, t0);
+            }
+            zk.getChildren("/bench/raw-lock", false);
+            zk.delete(path, -1);
+            if (cycle != null) {
+                Report.recordSince(cycle, t0);
+            }
+        }
+        return System.nanoTime() - start;
+    }
+
+    private static void contended(List<ZkRecipes> clients, int handOffs) throws Exception {
+        Histogram ours = Report.latencies();
+        Histogram curator = Report.latencies();
+        LockFactory oursFactory = zk -> {
+            DistributedLock lock = DistributedLock.of(zk, "bench/contended");
+            return () -> lock.acquire();
+        };
+        LockFactory curatorFactory = zk -> {
+            InterProcessMutex mutex = new InterProcessMutex(zk.curator(), "/bench/curator-contended");
+            return () -> {
+                mutex.acquire();
+                return mutex::release;
+            };
+        };
+        // alternate rounds, so that neither gets the warmer JIT or the quieter machine
+        double oursSeconds = 0;
+        double curatorSeconds = 0;
+        int rounds = 4;
+        for (int round = 0; round < rounds; round++) {
+            oursSeconds += contend(clients, handOffs / rounds, round == 0 ? null : ours, oursFactory);
+            curatorSeconds += contend(clients, handOffs / rounds, round == 0 ? null : curator, curatorFactory);
+        }
+        double measured = (double) handOffs / rounds * (rounds - 1);
+        Report.title("lock, contended hand-off among 4 clients (holder's release → next holder's acquire returns)");
+        Report.latencyRow("zk-recipes DistributedLock hand-off", ours, curator, "Curator");
+        Report.latencyRow("Curator InterProcessMutex hand-off", curator, null, null);
+        Report.throughputRow("zk-recipes contended cycles", measured / oursSeconds, measured / curatorSeconds, "Curator");
+        Report.throughputRow("Curator contended cycles", measured / curatorSeconds, 0, "");
+    }
+
+    private interface LockFactory {
+        Lock create(ZkRecipes zk);
+    }
+
+    /**
+     * Four clients loop acquire → release until {@code handOffs} acquisitions; records release-start →
+     * next acquire-return into {@code h} (null: warm-up). Returns the seconds it took.
+     */
+    private static double contend(List<ZkRecipes> clients, int handOffs, Histogram h, LockFactory factory) throws Exception {
+        AtomicLong releasedAt = new AtomicLong();
+        AtomicLong done = new AtomicLong();
+        CountDownLatch finished = new CountDownLatch(clients.size());
+        List<Thread> threads = new ArrayList<>();
+        for (ZkRecipes zk : clients) {
+            Lock lock = factory.create(zk);
+            threads.add(new Thread(() -> {
+                try {
+                    while (done.get() < handOffs) {
+                        AutoCloseable held = lock.acquire();
+                        long released = releasedAt.get();
+                        done.incrementAndGet();
+                        if (h != null && released != 0) {
+                            synchronized (h) {
+                                Report.recordSince(h, released);
+                            }
+                        }
+                        releasedAt.set(System.nanoTime());
+                        held.close();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                } finally {
+                    finished.countDown();
+                }
+            }));
+        }
+        long start = System.nanoTime();
+        threads.forEach(Thread::start);
+        finished.await(5, TimeUnit.MINUTES);
+        return (System.nanoTime() - start) / 1e9;
+    }
+}
