@@ -1,0 +1,425 @@
+package dev.zkrecipes.bench;
+
+import dev.zkrecipes.core.LeadershipLostException;
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.election.LeaderElector;
+import dev.zkrecipes.election.Leadership;
+import dev.zkrecipes.election.LeadershipListener;
+import dev.zkrecipes.election.RevocationReason;
+import dev.zkrecipes.testing.Clients;
+import dev.zkrecipes.testing.LoopbackProxy;
+import dev.zkrecipes.testing.SessionKiller;
+import dev.zkrecipes.testing.ZkServers;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.HdrHistogram.Histogram;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.state.SessionConnectionStateErrorPolicy;
+import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.TestingCluster;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+
+/**
+ * Election figures: graceful hand-off latency on one server and on a 3-node ensemble (next to
+ * Curator's LeaderLatch and the raw-client floor), the split-brain window after a server-side
+ * session close and after a silent partition (next to LeaderLatch), and crash failover time minus
+ * the session timeout.
+ */
+public final class ElectionScenario implements Scenario {
+
+    private static final int CANDIDATES = 5;
+    private static final Duration PARTITION_SESSION = Duration.ofSeconds(3);
+
+    /** One kind of candidate: ours, LeaderLatch. */
+    private interface Candidate extends Closeable {
+        boolean isLeader();
+
+        @Override
+        void close();
+    }
+
+    private interface CandidateFactory {
+        /** A started candidate on {@code client} whose {@code elected} callback stamps {@code electedAt}. */
+        Candidate start(ZkRecipes client, String id, AtomicLong electedAt) throws Exception;
+    }
+
+    private static final CandidateFactory OURS = (zk, id, electedAt) -> {
+        LeaderElector e = LeaderElector.builder(zk, "bench").participantId(id).listener(new LeadershipListener() {
+            @Override
+            public void elected(Leadership leadership) {
+                electedAt.compareAndSet(0, System.nanoTime());
+            }
+
+            @Override
+            public void revoked(Leadership leadership, RevocationReason reason) {
+            }
+        }).build();
+        e.start();
+        return new Candidate() {
+            @Override
+            public boolean isLeader() {
+                return e.isLeader();
+            }
+
+            @Override
+            public void close() {
+                e.close();
+            }
+        };
+    };
+
+    private static final CandidateFactory LATCH = (zk, id, electedAt) -> {
+        LeaderLatch latch = new LeaderLatch(zk.curator(), "/bench/latch", id);
+        latch.addListener(new LeaderLatchListener() {
+            @Override
+            public void isLeader() {
+                electedAt.compareAndSet(0, System.nanoTime());
+            }
+
+            @Override
+            public void notLeader() {
+            }
+        });
+        latch.start();
+        return new Candidate() {
+            @Override
+            public boolean isLeader() {
+                return latch.hasLeadership();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    latch.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+    };
+
+    @Override
+    public void run(String[] args) throws Exception {
+        boolean quick = Arrays.asList(args).contains("--quick");
+        int handOffs = quick ? 20 : 60;
+        int runs = quick ? 2 : 5;
+        try (TestingServer server = ZkServers.startServer()) {
+            handOff("one server", server.getConnectString(), handOffs);
+            splitBrain(server, runs);
+        }
+        try (TestingCluster cluster = ZkServers.startCluster(3)) {
+            handOff("3-node ensemble", cluster.getConnectString(), handOffs);
+        }
+    }
+
+    // ---- graceful hand-off ----
+
+    private static void handOff(String topology, String connectString, int handOffs) throws Exception {
+        List<ZkRecipes> clients = new ArrayList<>();
+        for (int i = 0; i < CANDIDATES; i++) {
+            clients.add(Clients.connect(connectString));
+        }
+        try {
+            int warmup = 10;
+            Histogram ours = Report.latencies();
+            Histogram latch = Report.latencies();
+            Histogram floor = Report.latencies();
+            // alternate in rounds so that neither side gets the warmer JIT or a quieter machine
+            int rounds = 3;
+            for (int round = 0; round < rounds; round++) {
+                int n = handOffs / rounds + (round == 0 ? warmup : 0);
+                handOffs(clients, OURS, n, round == 0 ? warmup : 0, ours);
+                handOffs(clients, LATCH, n, round == 0 ? warmup : 0, latch);
+                rawFloor(connectString, n, round == 0 ? warmup : 0, floor);
+            }
+            Report.title("election, graceful hand-off on " + topology + ": leader's close() → successor's elected ("
+                    + CANDIDATES + " candidates)");
+            Report.latencyRow("zk-recipes LeaderElector", ours, floor, "floor");
+            Report.latencyRow("", ours, latch, "LeaderLatch");
+            Report.latencyRow("Curator LeaderLatch", latch, floor, "floor");
+            Report.latencyRow("raw floor: delete → watch → getChildren", floor, null, null);
+        } finally {
+            clients.forEach(ZkRecipes::close);
+        }
+    }
+
+    /** {@code n} hand-offs among 5 candidates, each closed leader replaced at the back of the line. */
+    private static void handOffs(List<ZkRecipes> clients, CandidateFactory factory, int n, int warmup, Histogram h)
+            throws Exception {
+        List<Candidate> line = new ArrayList<>();
+        List<AtomicLong> stamps = new ArrayList<>();
+        List<ZkRecipes> owners = new ArrayList<>();
+        int ids = 0;
+        for (ZkRecipes zk : clients) {
+            AtomicLong stamp = new AtomicLong();
+            line.add(factory.start(zk, "c" + ids++, stamp));
+            stamps.add(stamp);
+            owners.add(zk);
+            if (line.size() == 1) {
+                awaitTrue(() -> line.get(0).isLeader(), Duration.ofSeconds(10));
+            }
+            // join in a known order: wait until the candidate has its node
+            awaitQuiet();
+        }
+        try {
+            for (int i = 0; i < n; i++) {
+                Candidate leader = line.remove(0);
+                stamps.remove(0);
+                ZkRecipes freed = owners.remove(0);
+                AtomicLong successorStamp = stamps.get(0);
+                long start = System.nanoTime();
+                leader.close();
+                awaitTrue(() -> successorStamp.get() != 0, Duration.ofSeconds(10));
+                if (i >= warmup) {
+                    h.recordValue(Math.max(1, (successorStamp.get() - start) / 1000));
+                }
+                AtomicLong stamp = new AtomicLong();
+                line.add(factory.start(freed, "c" + ids++, stamp));
+                stamps.add(stamp);
+                owners.add(freed);
+                awaitQuiet();
+            }
+        } finally {
+            line.forEach(Candidate::close);
+        }
+    }
+
+    /** The floor: delete of the leader's node → the successor's data watch fires → its getChildren returns. */
+    private static void rawFloor(String connectString, int n, int warmup, Histogram h) throws Exception {
+        ZooKeeper leader = RawZk.connect(connectString);
+        ZooKeeper successor = RawZk.connect(connectString);
+        String parent = "/bench/raw-election";
+        try {
+            try {
+                leader.create("/bench", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            } catch (org.apache.zookeeper.KeeperException.NodeExistsException ignored) {
+                // made by an earlier round
+            }
+            try {
+                leader.create(parent, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            } catch (org.apache.zookeeper.KeeperException.NodeExistsException ignored) {
+                // made by an earlier round
+            }
+            for (int i = 0; i < n; i++) {
+                String leaderNode = leader.create(parent + "/n_", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
+                String successorNode = successor.create(parent + "/n_", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
+                CountDownLatch done = new CountDownLatch(1);
+                AtomicLong end = new AtomicLong();
+                successor.getData(leaderNode, event -> {
+                    if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                        successor.getChildren(parent, false, (rc, path, ctx, children) -> {
+                            end.set(System.nanoTime());
+                            done.countDown();
+                        }, null);
+                    }
+                }, null);
+                long start = System.nanoTime();
+                leader.delete(leaderNode, -1);
+                if (!done.await(10, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the successor's watch did not fire");
+                }
+                if (i >= warmup) {
+                    h.recordValue(Math.max(1, (end.get() - start) / 1000));
+                }
+                successor.delete(successorNode, -1);
+            }
+        } finally {
+            leader.close();
+            successor.close();
+        }
+    }
+
+    // ---- split brain and failover ----
+
+    private static void splitBrain(TestingServer server, int runs) throws Exception {
+        Report.title("election, split-brain window: how long the old leader still says isLeader() after the new one"
+                + " is elected (" + runs + " runs each)");
+        long[] oursClose = new long[runs];
+        long[] latchClose = new long[runs];
+        long[] oursPartition = new long[runs];
+        long[] latchPartition = new long[runs];
+        long[] oursFailover = new long[runs];
+        long[] latchFailover = new long[runs];
+        int refused = 0;
+        for (int r = 0; r < runs; r++) {
+            Outcome o = fault(server, OURS, false);
+            oursClose[r] = o.windowMicros;
+            refused += o.staleCommitRefused ? 1 : 0;
+            latchClose[r] = fault(server, LATCH, false).windowMicros;
+            o = fault(server, OURS, true);
+            oursPartition[r] = o.windowMicros;
+            oursFailover[r] = o.failoverMicros;
+            refused += o.staleCommitRefused ? 1 : 0;
+            Outcome l = fault(server, LATCH, true);
+            latchPartition[r] = l.windowMicros;
+            latchFailover[r] = l.failoverMicros;
+        }
+        windowRow("server-side session close, zk-recipes", oursClose);
+        windowRow("server-side session close, LeaderLatch", latchClose);
+        windowRow("silent partition (blackhole), zk-recipes", oursPartition);
+        windowRow("silent partition, LeaderLatch (Session policy)", latchPartition);
+        Report.note("zk-recipes: a guarded commit from the old term was refused in " + refused + " of " + (2 * runs) + " runs");
+        Report.title("election, crash failover time minus the session timeout (" + PARTITION_SESSION.toMillis()
+                + " ms), leader's connection silently dead");
+        failoverRow("zk-recipes LeaderElector", oursFailover);
+        failoverRow("Curator LeaderLatch", latchFailover);
+    }
+
+    private record Outcome(long windowMicros, long failoverMicros, boolean staleCommitRefused) {
+    }
+
+    /**
+     * Old leader A and successor B. Either closes A's session on the server, or blackholes A's
+     * connection (a silent partition). Samples A's isLeader() until well after B is elected.
+     */
+    private static Outcome fault(TestingServer server, CandidateFactory factory, boolean partition) throws Exception {
+        LoopbackProxy proxy = LoopbackProxy.to(server.getPort());
+        CuratorFramework aCurator = CuratorFrameworkFactory.builder().connectString(proxy.connectString())
+                .sessionTimeoutMs((int) PARTITION_SESSION.toMillis()).connectionTimeoutMs(3000)
+                .retryPolicy(new RetryNTimes(3, 100))
+                .connectionStateErrorPolicy(new SessionConnectionStateErrorPolicy()).build();
+        aCurator.start();
+        aCurator.blockUntilConnected(10, TimeUnit.SECONDS);
+        ZkRecipes a = ZkRecipes.wrap(aCurator);
+        ZkRecipes b = Clients.connect(server.getConnectString(), PARTITION_SESSION);
+        Candidate oldLeader = null;
+        Candidate successor = null;
+        try {
+            AtomicLong aElected = new AtomicLong();
+            oldLeader = factory == OURS ? startOursWithTerm(a, aElected) : factory.start(a, "a", aElected);
+            Candidate old = oldLeader;
+            awaitTrue(old::isLeader, Duration.ofSeconds(10));
+            AtomicLong bElected = new AtomicLong();
+            successor = factory.start(b, "b", bElected);
+            awaitQuiet();
+            AtomicLong lastTrue = new AtomicLong();
+            Thread sampler = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    if (old.isLeader()) {
+                        lastTrue.set(System.nanoTime());
+                    }
+                    Thread.onSpinWait();
+                }
+            });
+            sampler.setDaemon(true);
+            sampler.start();
+            long faultAt = System.nanoTime();
+            if (partition) {
+                proxy.blackhole();
+            } else {
+                SessionKiller.expire(aCurator, server.getConnectString());
+            }
+            awaitTrue(() -> bElected.get() != 0, Duration.ofSeconds(20));
+            // keep sampling: the old leader may only learn of it later
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(partition ? 1500 : 500);
+            awaitTrue(() -> System.nanoTime() > until, Duration.ofSeconds(5));
+            sampler.interrupt();
+            sampler.join();
+            long window = Math.max(0, (lastTrue.get() - bElected.get()) / 1000);
+            long failover = (bElected.get() - faultAt) / 1000 - PARTITION_SESSION.toMillis() * 1000;
+            boolean refused = factory == OURS && staleCommitRefused(old);
+            return new Outcome(window, failover, refused);
+        } finally {
+            proxy.heal();
+            if (successor != null) {
+                successor.close();
+            }
+            if (oldLeader != null) {
+                oldLeader.close();
+            }
+            b.close();
+            aCurator.close();
+            proxy.close();
+        }
+    }
+
+    private static Leadership lastTerm;
+
+    private static Candidate startOursWithTerm(ZkRecipes zk, AtomicLong electedAt) throws Exception {
+        LeaderElector e = LeaderElector.builder(zk, "bench").participantId("a").listener(new LeadershipListener() {
+            @Override
+            public void elected(Leadership leadership) {
+                lastTerm = leadership;
+                electedAt.compareAndSet(0, System.nanoTime());
+            }
+
+            @Override
+            public void revoked(Leadership leadership, RevocationReason reason) {
+            }
+        }).build();
+        e.start();
+        return new Candidate() {
+            @Override
+            public boolean isLeader() {
+                return e.isLeader();
+            }
+
+            @Override
+            public void close() {
+                e.close();
+            }
+        };
+    }
+
+    private static boolean staleCommitRefused(Candidate old) {
+        try {
+            lastTerm.commit();
+            return false;
+        } catch (LeadershipLostException refused) {
+            return true;
+        } catch (RuntimeException other) {
+            return false;
+        }
+    }
+
+    private static void windowRow(String label, long[] micros) {
+        long max = Arrays.stream(micros).max().orElse(0);
+        long overlapping = Arrays.stream(micros).filter(m -> m > 0).count();
+        StringBuilder each = new StringBuilder();
+        for (long m : micros) {
+            each.append(each.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", m / 1000.0));
+        }
+        Report.note(String.format(Locale.ROOT, "%-48s max %8.1f ms, %d of %d runs overlapping  [%s]", label,
+                max / 1000.0, overlapping, micros.length, each));
+    }
+
+    private static void failoverRow(String label, long[] micros) {
+        long[] sorted = micros.clone();
+        Arrays.sort(sorted);
+        Report.note(String.format(Locale.ROOT, "%-48s p50 %8.1f ms, max %8.1f ms", label,
+                sorted[sorted.length / 2] / 1000.0, sorted[sorted.length - 1] / 1000.0));
+    }
+
+    // ---- waiting without sleeping in loops of our own ----
+
+    private static void awaitTrue(BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out after " + timeout);
+            }
+            Thread.onSpinWait();
+            TimeUnit.MICROSECONDS.sleep(50);
+        }
+    }
+
+    /** Lets a just-started candidate's create reach the server before the next one is started. */
+    private static void awaitQuiet() throws InterruptedException {
+        TimeUnit.MILLISECONDS.sleep(20);
+    }
+}
