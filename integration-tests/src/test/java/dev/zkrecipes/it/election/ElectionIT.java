@@ -135,6 +135,7 @@ class ElectionIT {
         LeaderElector ea = start(a, "a", null);
         ea.awaitLeadership(WAIT).orElseThrow();
         LeaderElector eb = start(b, "b", null);
+        awaitParticipants(ea, 2);
         LeaderElector ec = start(c, "c", null);
         awaitParticipants(ea, 3);
 

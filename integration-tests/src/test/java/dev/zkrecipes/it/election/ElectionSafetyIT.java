@@ -178,32 +178,38 @@ class ElectionSafetyIT {
         String election = "control";
         String resource = "/resource/" + election;
         TokenHistory history = new TokenHistory();
-        try (ProxiedParticipant a = new ProxiedParticipant(server.getConnectString(), server.getPort(), election, "a", SESSION);
-             ProxiedParticipant b = new ProxiedParticipant(server.getConnectString(), server.getPort(), election, "b", SESSION)) {
-            CuratorFramework ca = a.zk.curator();
-            CuratorFramework cb = b.zk.curator();
-            ca.create().creatingParentsIfNeeded().forPath(resource, bytes(0));
+        try (ProxiedParticipant a = new ProxiedParticipant(server.getConnectString(), server.getPort(), election, "a", SESSION)) {
             Leadership oldTerm = a.elector.awaitLeadership(WAIT).orElseThrow();
-            fencedWrite(ca, oldTerm, resource, history);
-
-            // a is partitioned; the ensemble expires it and b takes over and writes
-            a.proxy.blackhole();
-            Leadership newTerm = b.elector.awaitLeadership(WAIT).orElseThrow();
-            fencedWrite(cb, newTerm, resource, history);
-            a.proxy.heal();
-            a.listener.awaitEvent(dev.zkrecipes.election.RevocationReason.SESSION_EXPIRED, WAIT);
-
-            // the stale leader's fenced write is refused, and the history stays clean
-            assertThatThrownBy(() -> fencedWrite(ca, oldTerm, resource, history)).isInstanceOf(LeadershipLostException.class);
-            assertThatThrownBy(() -> ca.transaction().forOperations(oldTerm.guard(),
-                    ca.transactionOp().setData().forPath(resource, bytes(oldTerm.token().value()))))
-                    .isInstanceOf(KeeperException.NoNodeException.class);
-            assertThat(history.violations()).isEmpty();
-
-            // without the fence, the same stale write lands, and the checker reports it
-            Stat stat = ca.setData().forPath(resource, bytes(oldTerm.token().value()));
-            history.landed(stat.getVersion(), oldTerm.token().value());
-            assertThat(history.violations()).hasSize(1).first().asString().contains("token " + oldTerm.token());
+            try (ProxiedParticipant b = new ProxiedParticipant(server.getConnectString(), server.getPort(), election, "b", SESSION)) {
+                staleWriteControl(a, b, oldTerm, resource, history);
+            }
         }
+    }
+
+    private static void staleWriteControl(ProxiedParticipant a, ProxiedParticipant b, Leadership oldTerm, String resource,
+            TokenHistory history) throws Exception {
+        CuratorFramework ca = a.zk.curator();
+        CuratorFramework cb = b.zk.curator();
+        ca.create().creatingParentsIfNeeded().forPath(resource, bytes(0));
+        fencedWrite(ca, oldTerm, resource, history);
+
+        // a is partitioned; the ensemble expires it and b takes over and writes
+        a.proxy.blackhole();
+        Leadership newTerm = b.elector.awaitLeadership(WAIT).orElseThrow();
+        fencedWrite(cb, newTerm, resource, history);
+        a.proxy.heal();
+        a.listener.awaitEvent(dev.zkrecipes.election.RevocationReason.SESSION_EXPIRED, WAIT);
+
+        // the stale leader's fenced write is refused, and the history stays clean
+        assertThatThrownBy(() -> fencedWrite(ca, oldTerm, resource, history)).isInstanceOf(LeadershipLostException.class);
+        assertThatThrownBy(() -> ca.transaction().forOperations(oldTerm.guard(),
+                ca.transactionOp().setData().forPath(resource, bytes(oldTerm.token().value()))))
+                .isInstanceOf(KeeperException.NoNodeException.class);
+        assertThat(history.violations()).isEmpty();
+
+        // without the fence, the same stale write lands, and the checker reports it
+        Stat stat = ca.setData().forPath(resource, bytes(oldTerm.token().value()));
+        history.landed(stat.getVersion(), oldTerm.token().value());
+        assertThat(history.violations()).hasSize(1).first().asString().contains("token " + oldTerm.token());
     }
 }

@@ -55,16 +55,18 @@ public final class Candidate implements ConnectionStateListener {
     private final SerialExecutor worker;
     private final SerialExecutor callbacks;
 
-    // Worker-thread state: the node this participant holds in the election, if any.
-    private String ourPath;
-    private long ourCzxid;
-    private long ourSessionId;
-    private int consecutiveFailures;
+    /** The node this participant holds in the election: replaced as a whole, under the monitor. */
+    private record Node(String path, String name, long czxid, long sessionId) {
+    }
 
-    // Shared state, guarded by this.
+    // Shared state, guarded by this; node is also read without the lock as a snapshot.
+    private volatile Node node;
     private Term term;
     private boolean suspended;
     private boolean closed;
+
+    // Worker-thread state.
+    private int consecutiveFailures;
 
     public Candidate(CuratorFramework curator, String electionName, String electionPath, String participantId,
             byte[] payload, LeadershipListener listener) {
@@ -112,24 +114,43 @@ public final class Candidate implements ConnectionStateListener {
     /** Ends the current term, if any, and rejoins at the back; returns when the node is replaced. */
     public void resign() throws InterruptedException {
         runAndWait(() -> {
-            if (!endTerm(RevocationReason.RESIGNED)) {
-                return;
+            Node resigned;
+            synchronized (this) {
+                if (term == null) {
+                    return;
+                }
+                // forget the node before ending the term, so that no wake-up can start a term on it
+                resigned = node;
+                node = null;
+                endTerm(RevocationReason.RESIGNED);
             }
-            leaveElection();
+            deleteNode(resigned);
             join();
         });
     }
 
     /** Leaves the election: ends the term, deletes the node, stops the threads. */
     public void close() throws InterruptedException {
+        Node left;
         synchronized (this) {
             closed = true;
+            left = node;
+            node = null;
+            endTerm(RevocationReason.CLOSED);
             notifyAll();
         }
         curator.getConnectionStateListenable().removeListener(this);
-        endTerm(RevocationReason.CLOSED);
         try {
-            runAndWait(this::leaveElection);
+            // delete on the caller's thread: the successor's hand-off does not wait for the worker
+            try {
+                deleteNode(left);
+            } catch (Exception e) {
+                LOG.warn("election '{}': participant '{}' could not delete its node now ({}); Curator keeps"
+                        + " trying in the background, and the session's end deletes it anyway", electionName,
+                        participantId, e.toString());
+            }
+            // then let the worker finish what it was doing (a create in flight deletes its own node)
+            runAndWait(() -> { });
         } finally {
             worker.close();
             callbacks.close();
@@ -172,14 +193,15 @@ public final class Candidate implements ConnectionStateListener {
         if (isClosed()) {
             return;
         }
-        if (ourPath != null && Sessions.currentSessionId(curator) != ourSessionId) {
+        Node current = node;
+        if (current != null && Sessions.currentSessionId(curator) != current.sessionId()) {
             // The session that owned our node is gone; so is the term. If only the client gave the
             // session up (Curator's own expiry after the session timeout), the server may still hold
             // the node at the head of the line: delete it rather than wait for the server's expiry.
-            endTerm(RevocationReason.SESSION_EXPIRED);
-            leaveElection();
+            forget(current, RevocationReason.SESSION_EXPIRED);
+            deleteNode(current);
         }
-        if (ourPath == null) {
+        if (node == null) {
             join();
         } else {
             evaluate();
@@ -187,23 +209,21 @@ public final class Candidate implements ConnectionStateListener {
     }
 
     private void join() throws Exception {
-        if (isClosed() || ourPath != null) {
+        if (isClosed() || node != null) {
             return;
         }
-        long sessionBefore = Sessions.currentSessionId(curator);
         Stat stat = new Stat();
         String path = curator.create().storingStatIn(stat).creatingParentContainersIfNeeded().withProtection()
                 .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
                 .forPath(ZKPaths.makePath(electionPath, "n_"), payload);
-        ourPath = path;
-        ourCzxid = stat.getCzxid();
-        ourSessionId = Sessions.currentSessionId(curator);
-        if (ourSessionId != sessionBefore) {
-            // created across a session change: whichever session owns it, reconcile sorts it out
-            LOG.debug("election '{}': session changed while joining", electionName);
+        Node created = new Node(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), Sessions.currentSessionId(curator));
+        synchronized (this) {
+            if (!closed) {
+                node = created;
+            }
         }
-        if (isClosed()) {
-            leaveElection();
+        if (node != created) {
+            deleteNode(created);
             return;
         }
         evaluate();
@@ -211,25 +231,28 @@ public final class Candidate implements ConnectionStateListener {
 
     /** Reads the line and either takes the lead or watches the participant just ahead. */
     private void evaluate() throws Exception {
-        while (!isClosed() && ourPath != null) {
+        while (!isClosed()) {
+            Node current = node;
+            if (current == null) {
+                return;
+            }
             List<String> line = SequentialNodes.sorted(childrenOrEmpty());
-            int index = line.indexOf(SequentialNodes.nodeName(ourPath));
+            int index = line.indexOf(current.name());
             if (index < 0) {
                 // our node is gone (deleted, or the parent was reaped with it): the term is over
-                endTerm(RevocationReason.SESSION_EXPIRED);
-                ourPath = null;
+                forget(current, RevocationReason.SESSION_EXPIRED);
                 join();
                 return;
             }
             if (index == 0) {
-                lead();
+                lead(current);
                 return;
             }
             String predecessor = ZKPaths.makePath(electionPath, line.get(index - 1));
             try {
                 // getData rather than checkExists: an exists-watch on a node that is already gone
                 // would stay registered on the server for the life of the session.
-                curator.getData().usingWatcher(new Wakeup(ourPath)).forPath(predecessor);
+                curator.getData().usingWatcher(new Wakeup(current)).forPath(predecessor);
                 return;
             } catch (KeeperException.NoNodeException gone) {
                 // the predecessor left between the two reads: look again
@@ -245,18 +268,22 @@ public final class Candidate implements ConnectionStateListener {
         }
     }
 
-    private void lead() throws Exception {
-        if (Sessions.currentSessionId(curator) != ourSessionId) {
+    /**
+     * Takes the lead with {@code current}, or resumes its suspended term. Runs on the worker, or on
+     * ZooKeeper's event thread on the hand-off fast path; it does no blocking work.
+     */
+    private void lead(Node current) {
+        if (Sessions.currentSessionId(curator) != current.sessionId()) {
             // our node belongs to a session the client no longer has: never grant a term on it
-            reconcile();
+            submit(this::reconcile);
             return;
         }
         synchronized (this) {
-            if (closed || suspended) {
-                // the reconnect that ends the suspension runs reconcile again
+            if (closed || suspended || node != current) {
+                // a reconnect that ends the suspension runs reconcile again
                 return;
             }
-            if (term != null && term.node().path().equals(ourPath)) {
+            if (term != null && term.node().path().equals(current.path())) {
                 if (term.node().resume()) {
                     post(term, null);
                     notifyAll();
@@ -264,20 +291,30 @@ public final class Candidate implements ConnectionStateListener {
                 return;
             }
             endTerm(RevocationReason.SESSION_EXPIRED);
-            term = new Term(new HeldNode(curator, ourPath, ourCzxid, ourSessionId,
+            term = new Term(new HeldNode(curator, current.path(), current.czxid(), current.sessionId(),
                     "leadership of election '" + electionName + "'"), participantId);
             post(term, null);
             notifyAll();
         }
-        // Watch our own node so that a leader whose node is deleted (by an operator, say) steps down.
-        curator.getData().usingWatcher(new Wakeup(ourPath)).inBackground().forPath(ourPath);
+        try {
+            // Watch our own node so that a leader whose node is deleted (by an operator, say) steps down.
+            curator.getData().usingWatcher(new Wakeup(current)).inBackground().forPath(current.path());
+        } catch (Exception e) {
+            LOG.debug("election '{}': could not watch our own node: {}", electionName, e.toString());
+        }
     }
 
-    private void leaveElection() throws Exception {
-        String path = ourPath;
-        ourPath = null;
-        if (path != null) {
-            curator.delete().quietly().guaranteed().forPath(path);
+    /** Drops {@code gone} as our node and ends its term, unless the node was replaced meanwhile. */
+    private synchronized void forget(Node gone, RevocationReason reason) {
+        if (node == gone) {
+            node = null;
+            endTerm(reason);
+        }
+    }
+
+    private void deleteNode(Node gone) throws Exception {
+        if (gone != null) {
+            curator.delete().quietly().guaranteed().forPath(gone.path());
         }
     }
 
@@ -366,22 +403,39 @@ public final class Candidate implements ConnectionStateListener {
         }
     }
 
-    /** Wakes the worker when a watched node changes; stale wake-ups only cost one read. */
+    /**
+     * Fires when the node ahead of ours (or our own) changes. The hand-off fast path: read the line
+     * right from ZooKeeper's event thread, without waiting for the worker, and take the lead at once
+     * if we are first; anything else goes to the worker. A stale wake-up only costs one read.
+     */
     private final class Wakeup implements Watcher {
-        private final String forPath;
+        private final Node watching;
 
-        Wakeup(String forPath) {
-            this.forPath = forPath;
+        Wakeup(Node watching) {
+            this.watching = watching;
         }
 
         @Override
         public void process(WatchedEvent event) {
-            if (event.getType() != Event.EventType.None) {
-                submit(() -> {
-                    if (forPath.equals(ourPath)) {
-                        evaluate();
+            if (event.getType() == Event.EventType.None || node != watching) {
+                return;
+            }
+            try {
+                curator.getChildren().inBackground((client, result) -> {
+                    if (node != watching) {
+                        return;
                     }
-                });
+                    if (result.getResultCode() == KeeperException.Code.OK.intValue()) {
+                        List<String> line = SequentialNodes.sorted(result.getChildren());
+                        if (!line.isEmpty() && line.get(0).equals(watching.name())) {
+                            lead(watching);
+                            return;
+                        }
+                    }
+                    submit(Candidate.this::evaluate);
+                }).forPath(electionPath);
+            } catch (Exception e) {
+                submit(Candidate.this::evaluate);
             }
         }
     }
