@@ -1,0 +1,89 @@
+package dev.zkrecipes.it.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.zkrecipes.config.ConfigChange;
+import dev.zkrecipes.config.ConfigStore;
+import dev.zkrecipes.config.FileEvent;
+import dev.zkrecipes.config.FileMetadata;
+import dev.zkrecipes.config.FileMetadataStore;
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.testing.Clients;
+import dev.zkrecipes.testing.ProxiedClient;
+import dev.zkrecipes.testing.ZkServers;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The local copies after a server restart and a session expiry: rebuilt, nothing missed, nothing stale. */
+class ConfigFaultIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static TestingServer server;
+
+    @BeforeAll
+    static void start() {
+        server = ZkServers.startServer();
+    }
+
+    @AfterAll
+    static void stop() {
+        ZkServers.closeQuietly(server);
+    }
+
+    @Test
+    void afterAServerRestartTheCopyCatchesUpAndListenersHearTheChange() throws Exception {
+        try (ZkRecipes writerZk = Clients.connect(server.getConnectString(), Duration.ofSeconds(10));
+             ZkRecipes readerZk = Clients.connect(server.getConnectString(), Duration.ofSeconds(10));
+             ConfigStore writer = ConfigStore.open(writerZk, "restart");
+             ConfigStore reader = ConfigStore.open(readerZk, "restart")) {
+            writer.put("mode", "before");
+            await().atMost(WAIT).until(() -> reader.get("mode").orElse("").equals("before"));
+            List<ConfigChange> seen = new CopyOnWriteArrayList<>();
+            reader.addListener(seen::add);
+
+            server.restart();
+            await().atMost(WAIT).until(() -> writerZk.curator().getZookeeperClient().isConnected());
+            writer.put("mode", "after");
+
+            await().atMost(WAIT).until(() -> reader.get("mode").orElse("").equals("after"));
+            await().atMost(WAIT).until(() -> seen.stream().anyMatch(c -> c.newValue().orElse("").equals("after")));
+            assertThat(seen).noneMatch(c -> c.newValue().orElse("").equals("before"));
+        }
+    }
+
+    @Test
+    void afterSessionExpiryTheCopyRebuildsAndReportsWhatChangedMeanwhile() throws Exception {
+        try (ZkRecipes writerZk = Clients.connect(server.getConnectString());
+             ProxiedClient readerClient = ProxiedClient.connect(server.getConnectString(), server.getPort(), Duration.ofSeconds(2));
+             ConfigStore writer = ConfigStore.open(writerZk, "expiry");
+             ConfigStore reader = ConfigStore.open(readerClient.zk(), "expiry");
+             FileMetadataStore fsWriter = FileMetadataStore.open(writerZk, "expiry");
+             FileMetadataStore fsReader = FileMetadataStore.open(readerClient.zk(), "expiry")) {
+            writer.put("mode", "v1");
+            await().atMost(WAIT).until(() -> reader.get("mode").orElse("").equals("v1"));
+            List<ConfigChange> seen = new CopyOnWriteArrayList<>();
+            List<FileEvent> events = new CopyOnWriteArrayList<>();
+            reader.addListener(seen::add);
+            fsReader.watch("/", events::add);
+
+            // the reader is cut off long enough for its session to expire; meanwhile things change
+            readerClient.proxy().blackhole();
+            writer.put("mode", "v2");
+            fsWriter.create("/while-away", FileMetadata.builder().size(1).build());
+            await().pollDelay(Duration.ofSeconds(3)).atMost(WAIT).until(() -> true);
+            readerClient.proxy().heal();
+
+            await().atMost(WAIT).until(() -> reader.get("mode").orElse("").equals("v2"));
+            await().atMost(WAIT).until(() -> seen.stream().anyMatch(c -> c.newValue().orElse("").equals("v2")));
+            await().atMost(WAIT).until(() -> fsReader.stat("/while-away").isPresent());
+            await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.path().equals("/while-away")));
+            assertThat(seen).extracting(c -> c.newValue().orElse("")).doesNotContain("v1");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package dev.zkrecipes.config;
+
+/**
+ * Hears every change of a {@link ConfigStore}, one key at a time, in the order the changes were
+ * made; the keys of one atomic {@code putAll} arrive one after the other, after the whole batch is
+ * visible to {@code get} and {@code snapshot}. Called on the store's own thread, never on
+ * ZooKeeper's; a listener that throws is logged and ignored.
+ */
+@FunctionalInterface
+public interface ConfigListener {
+
+    void changed(ConfigChange change);
+}

@@ -1,0 +1,409 @@
+package dev.zkrecipes.config;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.zkrecipes.config.internal.ConfigDocument;
+import dev.zkrecipes.config.internal.Durations;
+import dev.zkrecipes.config.internal.Keys;
+import dev.zkrecipes.core.ConnectionLossException;
+import dev.zkrecipes.core.VersionConflictException;
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.Lifecycle;
+import dev.zkrecipes.core.internal.PayloadLimit;
+import dev.zkrecipes.core.internal.RecipePaths;
+import dev.zkrecipes.core.internal.SerialExecutor;
+import dev.zkrecipes.core.internal.ZkErrors;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * Shared configuration: a live local copy of {@code /zkr/config/<name>} on every node that opens
+ * it, kept in sync by a Curator {@code CuratorCache}.
+ *
+ * <pre>{@code
+ * try (ConfigStore cfg = ConfigStore.open(zk, "billing")) {
+ *     int workers = cfg.getInt("workers", 4);
+ *     cfg.putAll(Map.of("db.host", "10.0.0.7", "db.port", "5433"));   // atomic for every reader
+ *     cfg.addListener(change -> log.info("{} is now {}", change.key(), change.newValue()));
+ * }
+ * }</pre>
+ *
+ * <p><b>Design: one znode per store.</b> The whole store is one JSON document in one znode, so
+ * {@link #putAll} replaces it in one step and no reader, on any node, can see half of a batch (a
+ * cache of one znode per key applies a batch one key at a time). The price: the store must fit in
+ * one znode (about 1 MiB, checked before sending: {@link dev.zkrecipes.core.PayloadTooLargeException}),
+ * and every write rewrites the document; this is for configuration, not for bulk data. Each key
+ * carries its own version (the znode's data version as of the write that last changed the key), so
+ * {@link #compareAndSet} is per key: a write to another key does not make it fail.
+ *
+ * <p><b>Reads</b> are local and never block. <b>Read-your-writes:</b> when a write returns, this
+ * store's reads show it (or something newer), before the cache's own event arrives.
+ *
+ * <p><b>Connection loss:</b> reads keep serving the last copy seen; writes retry under the retry
+ * policy, then throw {@link ConnectionLossException}. After a reconnect or a new session the cache
+ * reads the node again, and listeners hear every key that changed meanwhile (intermediate values of
+ * a key that changed several times while cut off are not replayed). A value older than one already
+ * reported is never reported as current again.
+ */
+public final class ConfigStore implements AutoCloseable {
+
+    private static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(15);
+    private static final int MAX_WRITE_ATTEMPTS = 100;
+
+    /** What this store last saw of its znode; {@code version} -1 when the znode does not exist. */
+    private record View(Map<String, Versioned<String>> entries, long czxid, int version) {
+        static final View ABSENT = new View(Map.of(), 0, -1);
+    }
+
+    private final CuratorFramework curator;
+    private final String name;
+    private final String path;
+    private final int maxPayload;
+    private final ZkRecipes zk;
+    private final CuratorCache cache;
+    private final SerialExecutor callbacks;
+    private final CopyOnWriteArrayList<ConfigListener> listeners = new CopyOnWriteArrayList<>();
+    private final Lifecycle lifecycle;
+    private volatile View view = View.ABSENT;
+
+    private ConfigStore(ZkRecipes zk, String name) {
+        this.zk = zk;
+        this.curator = zk.curator();
+        this.name = name;
+        this.path = RecipePaths.config(name);
+        this.maxPayload = zk.maxPayloadBytes();
+        this.cache = CuratorCache.build(curator, path, CuratorCache.Options.SINGLE_NODE_CACHE);
+        this.callbacks = new SerialExecutor("config-" + name);
+        this.lifecycle = new Lifecycle("ConfigStore('" + name + "')");
+    }
+
+    /**
+     * Opens store {@code name}, returning once the local copy holds what the ensemble has (waits up
+     * to 15 s). Nothing is written: a store that was never written to is empty.
+     *
+     * @throws IllegalArgumentException if {@code name} is not a valid recipe name
+     * @throws ConnectionLossException if the first read did not complete in time
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static ConfigStore open(ZkRecipes zk, String name) throws InterruptedException {
+        return open(zk, name, DEFAULT_OPEN_TIMEOUT);
+    }
+
+    /** Like {@link #open(ZkRecipes, String)}, waiting up to {@code timeout} for the first read. */
+    public static ConfigStore open(ZkRecipes zk, String name, Duration timeout) throws InterruptedException {
+        requireNonNull(zk, "zk");
+        requireNonNull(timeout, "timeout");
+        RecipePaths.validateName(name);
+        zk.checkStarted();
+        ConfigStore store = new ConfigStore(zk, name);
+        store.start(timeout);
+        return store;
+    }
+
+    private void start(Duration timeout) throws InterruptedException {
+        lifecycle.start();
+        CountDownLatch initialized = new CountDownLatch(1);
+        cache.listenable().addListener(CuratorCacheListener.builder()
+                .forAll((type, oldData, data) -> {
+                    if (type == CuratorCacheListener.Type.NODE_DELETED) {
+                        applyDeleted(oldData);
+                    } else {
+                        applyData(data);
+                    }
+                })
+                .forInitialized(initialized::countDown)
+                .build());
+        cache.start();
+        if (!initialized.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            close();
+            throw new ConnectionLossException("config store '" + name + "' could not read " + path + " within "
+                    + timeout + "; check the ensemble is reachable", null);
+        }
+    }
+
+    // ---- reads: local, never blocking ----
+
+    /** The value of {@code key}, or empty. */
+    public Optional<String> get(String key) {
+        Versioned<String> v = view.entries().get(Keys.validate(key));
+        return v == null ? Optional.empty() : Optional.of(v.value());
+    }
+
+    /** The value of {@code key}, or {@code defaultValue} when absent. */
+    public String get(String key, String defaultValue) {
+        return get(key).orElse(defaultValue);
+    }
+
+    /** The value with its version, or empty. */
+    public Optional<Versioned<String>> getVersioned(String key) {
+        return Optional.ofNullable(view.entries().get(Keys.validate(key)));
+    }
+
+    /**
+     * The value as an int, or {@code defaultValue} when absent.
+     *
+     * @throws IllegalArgumentException if the value is present but not an int (a misconfiguration)
+     */
+    public int getInt(String key, int defaultValue) {
+        return get(key).map(v -> parse(key, v, "an int", Integer::parseInt)).orElse(defaultValue);
+    }
+
+    /** The value as a long, or {@code defaultValue}; a malformed value throws IllegalArgumentException. */
+    public long getLong(String key, long defaultValue) {
+        return get(key).map(v -> parse(key, v, "a long", Long::parseLong)).orElse(defaultValue);
+    }
+
+    /** The value as a boolean ({@code true}/{@code false}, any case), or {@code defaultValue}. */
+    public boolean getBoolean(String key, boolean defaultValue) {
+        return get(key).map(v -> parse(key, v, "a boolean (true or false)", s -> {
+            if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
+                return Boolean.parseBoolean(s);
+            }
+            throw new IllegalArgumentException(s);
+        })).orElse(defaultValue);
+    }
+
+    /**
+     * The value as a duration, or {@code defaultValue}: {@code 250ms}, {@code 30s}, {@code 5m},
+     * {@code 2h}, {@code 1d}, or ISO-8601 ({@code PT30S}).
+     */
+    public Duration getDuration(String key, Duration defaultValue) {
+        return get(key).map(v -> parse(key, v, "a duration (e.g. 30s, 250ms, PT1M)", Durations::parse)).orElse(defaultValue);
+    }
+
+    /** Every key with its value and version, as one consistent, immutable picture. */
+    public Map<String, Versioned<String>> snapshot() {
+        return view.entries();
+    }
+
+    // ---- writes ----
+
+    /**
+     * Sets {@code key} to {@code value}.
+     *
+     * @return the value with its new version
+     * @throws dev.zkrecipes.core.PayloadTooLargeException if the store would no longer fit in its znode
+     * @throws ConnectionLossException if the ensemble stayed unreachable past the retry policy
+     */
+    public Versioned<String> put(String key, String value) {
+        return putAll(Map.of(Keys.validate(key), requireNonNull(value, "value"))).get(key);
+    }
+
+    /**
+     * Sets every key of {@code values} in one atomic write: every reader sees all of them or none.
+     *
+     * @return the written keys with their new version
+     */
+    public Map<String, Versioned<String>> putAll(Map<String, String> values) {
+        requireNonNull(values, "values");
+        values.forEach((k, v) -> {
+            Keys.validate(k);
+            requireNonNull(v, "value of key '" + k + "'");
+        });
+        View written = write(current -> {
+            Map<String, Versioned<String>> next = new TreeMap<>(current.entries());
+            values.forEach((k, v) -> next.put(k, new Versioned<>(v, current.version() + 1)));
+            return next;
+        });
+        Map<String, Versioned<String>> result = new TreeMap<>();
+        values.keySet().forEach(k -> result.put(k, written.entries().get(k)));
+        return result;
+    }
+
+    /**
+     * Sets {@code key} to {@code value} only if its version is still {@code expectedVersion} (from
+     * {@link #snapshot()} or {@link #getVersioned}); {@code -1} means the key must be absent. Writes
+     * to other keys in between do not make it fail.
+     *
+     * @return the value with its new version
+     * @throws VersionConflictException if the key changed (or appeared, or vanished) in between;
+     *         nothing was written
+     */
+    public Versioned<String> compareAndSet(String key, int expectedVersion, String value) {
+        Keys.validate(key);
+        requireNonNull(value, "value");
+        boolean[] refreshed = {false};
+        View written = write(current -> {
+            Versioned<String> now = current.entries().get(key);
+            int actual = now == null ? -1 : now.version();
+            if (actual != expectedVersion) {
+                if (!refreshed[0]) {
+                    // our copy may lag the ensemble: judge against the ensemble's own state once
+                    refreshed[0] = true;
+                    return null;
+                }
+                throw new VersionConflictException("config '" + name + "' key '" + key + "' is at version " + actual
+                        + ", not " + expectedVersion + ": another client changed it first; re-read and retry");
+            }
+            Map<String, Versioned<String>> next = new TreeMap<>(current.entries());
+            next.put(key, new Versioned<>(value, current.version() + 1));
+            return next;
+        });
+        return written.entries().get(key);
+    }
+
+    /**
+     * Removes {@code key}.
+     *
+     * @return true if it was there
+     */
+    public boolean delete(String key) {
+        Keys.validate(key);
+        boolean[] present = {false};
+        write(current -> {
+            present[0] = current.entries().containsKey(key);
+            if (!present[0]) {
+                return current.entries();
+            }
+            Map<String, Versioned<String>> next = new TreeMap<>(current.entries());
+            next.remove(key);
+            return next;
+        });
+        return present[0];
+    }
+
+    /**
+     * Adds a listener for every later change; see {@link ConfigListener}.
+     *
+     * @return a handle whose {@code close()} removes the listener
+     */
+    public AutoCloseable addListener(ConfigListener listener) {
+        requireNonNull(listener, "listener");
+        lifecycle.checkStarted();
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    /** The store's name. */
+    public String name() {
+        return name;
+    }
+
+    /** Stops the cache and the listener thread. Idempotent. */
+    @Override
+    public void close() {
+        if (lifecycle.close()) {
+            cache.close();
+            callbacks.close();
+        }
+    }
+
+    // ---- machinery ----
+
+    private interface Change {
+        /** The entries after the change; the same map for no change; null to re-read and try again. */
+        Map<String, Versioned<String>> apply(View current);
+    }
+
+    /** Optimistic write: try against our copy, re-read the ensemble's on a conflict, repeat. */
+    private View write(Change change) {
+        lifecycle.checkStarted();
+        View base = view;
+        for (int attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+            Map<String, Versioned<String>> next = change.apply(base);
+            if (next == null) {
+                base = readFromEnsemble();
+                continue;
+            }
+            if (next == base.entries()) {
+                return base;
+            }
+            byte[] data = ConfigDocument.encode(next);
+            PayloadLimit.check(zk, data, "config store '" + name + "' after this write");
+            try {
+                Stat stat = new Stat();
+                if (base.version() < 0) {
+                    curator.create().creatingParentContainersIfNeeded().storingStatIn(stat).forPath(path, data);
+                } else {
+                    stat = curator.setData().withVersion(base.version()).forPath(path, data);
+                }
+                View written = new View(Map.copyOf(next), stat.getCzxid(), stat.getVersion());
+                apply(written);
+                return written;
+            } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException
+                    | KeeperException.NoNodeException raced) {
+                base = readFromEnsemble();
+            } catch (Exception e) {
+                throw ZkErrors.translate(e, "writing config store '" + name + "'");
+            }
+        }
+        throw new VersionConflictException("config store '" + name + "' lost " + MAX_WRITE_ATTEMPTS
+                + " write races in a row; too many writers at once");
+    }
+
+    private View readFromEnsemble() {
+        try {
+            Stat stat = new Stat();
+            byte[] data = curator.getData().storingStatIn(stat).forPath(path);
+            View fresh = new View(ConfigDocument.decode(data, path), stat.getCzxid(), stat.getVersion());
+            apply(fresh);
+            return fresh;
+        } catch (KeeperException.NoNodeException e) {
+            return View.ABSENT;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "reading config store '" + name + "'");
+        }
+    }
+
+    private void applyData(ChildData data) {
+        if (data == null || data.getStat() == null) {
+            return;
+        }
+        apply(new View(ConfigDocument.decode(data.getData(), path), data.getStat().getCzxid(), data.getStat().getVersion()));
+    }
+
+    private synchronized void applyDeleted(ChildData old) {
+        if (old != null && old.getStat() != null && old.getStat().getCzxid() == view.czxid()) {
+            publish(View.ABSENT);
+        }
+    }
+
+    /** Takes {@code next} if it is newer than what we have: same znode and higher version, or a newer znode. */
+    private synchronized void apply(View next) {
+        View current = view;
+        boolean newer = next.czxid() == current.czxid() ? next.version() > current.version() : next.czxid() > current.czxid();
+        if (newer) {
+            publish(next);
+        }
+    }
+
+    private void publish(View next) {
+        View before = view;
+        view = next;
+        TreeSet<String> keys = new TreeSet<>(before.entries().keySet());
+        keys.addAll(next.entries().keySet());
+        for (String key : keys) {
+            Versioned<String> was = before.entries().get(key);
+            Versioned<String> now = next.entries().get(key);
+            String oldValue = was == null ? null : was.value();
+            String newValue = now == null ? null : now.value();
+            if (!Objects.equals(oldValue, newValue)) {
+                ConfigChange change = new ConfigChange(key, Optional.ofNullable(oldValue), Optional.ofNullable(newValue));
+                for (ConfigListener l : listeners) {
+                    callbacks.execute(() -> l.changed(change));
+                }
+            }
+        }
+    }
+
+    private <T> T parse(String key, String value, String what, java.util.function.Function<String, T> parser) {
+        try {
+            return parser.apply(value.trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("config '" + name + "' key '" + key + "' is '" + value + "', not " + what, e);
+        }
+    }
+}
