@@ -1,0 +1,374 @@
+package dev.zkrecipes.queue;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.zkrecipes.core.LeadershipLostException;
+import dev.zkrecipes.core.SerializationException;
+import dev.zkrecipes.core.ZkRecipeException;
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.Options;
+import dev.zkrecipes.core.internal.RecipePaths;
+import dev.zkrecipes.queue.internal.QueueEngine;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An at-least-once work queue: producers {@link #put} tasks, consumers on any number of machines
+ * {@link #poll} or {@link #consume} them, and a consumer that dies loses nothing.
+ *
+ * <pre>{@code
+ * TaskQueue<String> q = TaskQueue.builder(zk, "thumbnails", Serializers.utf8()).build();
+ * q.put("img-1");
+ * try (Subscription s = q.consume(task -> render(task.payload()), ConsumeOptions.concurrency(4))) { ... }
+ * }</pre>
+ *
+ * <p><b>Delivery.</b> A consumer claims a task with an ephemeral claim node owned by its session,
+ * in the same transaction that counts the delivery. {@link Task#ack()} deletes task and claim in one
+ * transaction: an acknowledged task never comes back. If the consumer's session dies, its claims
+ * vanish and the tasks are delivered again ({@link Task#attempt()} one higher). A task delivered
+ * {@code maxAttempts} times without an ack goes to the dead letters ({@link #deadLetters(int)}).
+ *
+ * <p><b>Order.</b> Tasks sit in buckets of bounded size (default 1000), in the order ZooKeeper gave
+ * their sequence numbers within a bucket, buckets in creation order. A consumer claims the oldest
+ * task it can; when another consumer beats it to a task it skips a few ahead, so with several
+ * consumers delivery is FIFO only approximately (within a few tasks), and tasks finish in any order.
+ * With one consumer, delivery is strictly FIFO, and a released task, if it was the oldest pending,
+ * is the next one delivered. Tasks from one producer are delivered in the order it put them, except
+ * across a bucket boundary that another producer's view of the tail lags (a late producer may still
+ * write into the bucket before).
+ *
+ * <p><b>Scale.</b> No {@code getChildren} ever lists more than one bucket, so a backlog of millions
+ * stays far below {@code jute.maxbuffer}; drained buckets are removed.
+ *
+ * <p><b>No herd.</b> Consumers that find nothing queue up as waiters; only the first watches for
+ * new tasks, so a put into an idle queue wakes one consumer, not all of them.
+ *
+ * <p><b>Connection loss.</b> Calls retry under the retry policy, then throw
+ * {@link dev.zkrecipes.core.ConnectionLossException}; a {@code put} whose outcome is unknown may have
+ * been applied (at-least-once). Claims survive a disconnect the session survives.
+ */
+public final class TaskQueue<T> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TaskQueue.class);
+
+    private final String name;
+    private final Serializer<T> serializer;
+    private final QueueEngine engine;
+    private final ZkRecipes zk;
+
+    private TaskQueue(Builder<T> b) {
+        this.zk = b.zk;
+        this.name = b.name;
+        this.serializer = b.serializer;
+        this.engine = new QueueEngine(b.zk, b.name, RecipePaths.queue(b.name), b.bucketSize, b.maxAttempts);
+    }
+
+    /**
+     * Starts building a handle on queue {@code name}; every process using the queue must use the
+     * same serializer, bucket size and maxAttempts.
+     *
+     * @throws IllegalArgumentException if {@code name} is not a valid recipe name
+     */
+    public static <T> Builder<T> builder(ZkRecipes zk, String name, Serializer<T> serializer) {
+        return new Builder<>(zk, name, serializer);
+    }
+
+    /**
+     * Puts one task.
+     *
+     * @return its id
+     * @throws NullPointerException if {@code payload} is null
+     * @throws SerializationException if the serializer fails (nothing is sent)
+     * @throws dev.zkrecipes.core.PayloadTooLargeException if it is over the size limit (nothing is sent)
+     */
+    public String put(T payload) {
+        return engine.put(List.of(bytes(requireNonNull(payload, "payload")))).get(0);
+    }
+
+    /**
+     * Puts every payload in one atomic transaction: all of them become visible together, or none.
+     *
+     * @return their ids, in order
+     * @throws dev.zkrecipes.core.PayloadTooLargeException if the batch does not fit in one
+     *         transaction (about 1 MiB in all); nothing is sent: split the batch
+     */
+    public List<String> putAll(List<T> payloads) {
+        requireNonNull(payloads, "payloads");
+        if (payloads.isEmpty()) {
+            return List.of();
+        }
+        List<byte[]> all = new ArrayList<>(payloads.size());
+        for (int i = 0; i < payloads.size(); i++) {
+            all.add(bytes(requireNonNull(payloads.get(i), "payloads[" + i + "]")));
+        }
+        return engine.put(all);
+    }
+
+    /**
+     * Claims the oldest task available, waiting up to {@code timeout} for one.
+     *
+     * @return the claimed task, or empty on timeout
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws InterruptedException if interrupted while waiting
+     * @throws SerializationException if the task's bytes do not deserialize (the task is released)
+     */
+    public Optional<Task<T>> poll(Duration timeout) throws InterruptedException {
+        Options.nonNegative(timeout, "timeout");
+        zk.checkStarted();
+        QueueEngine.Claimed claimed = engine.claim(timeout.toNanos());
+        if (claimed == null) {
+            return Optional.empty();
+        }
+        T payload;
+        try {
+            payload = serializer.deserialize(claimed.payload());
+        } catch (Exception e) {
+            engine.release(claimed);
+            throw new SerializationException("task " + claimed.id() + " of queue '" + name
+                    + "' does not deserialize with this queue's serializer; it was released", e);
+        }
+        return Optional.of(new ClaimedTask(claimed, payload));
+    }
+
+    /**
+     * Runs {@code handler} on tasks as they come, on {@code options.concurrency()} threads:
+     * returning acknowledges the task, throwing releases it.
+     *
+     * @return the running subscription; close it to stop
+     */
+    public Subscription consume(TaskHandler<T> handler, ConsumeOptions options) {
+        requireNonNull(handler, "handler");
+        requireNonNull(options, "options");
+        zk.checkStarted();
+        AtomicBoolean active = new AtomicBoolean(true);
+        List<Thread> threads = new ArrayList<>();
+        java.util.Set<Thread> polling = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        for (int i = 0; i < options.concurrency(); i++) {
+            Thread t = new Thread(() -> consumeLoop(handler, options, active, polling), "zkr-queue-" + name + "-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        return new Subscription() {
+            @Override
+            public boolean isActive() {
+                return active.get();
+            }
+
+            @Override
+            public void close() {
+                if (!active.getAndSet(false)) {
+                    return;
+                }
+                // wake the threads that wait for a task; those running a handler finish it
+                polling.forEach(Thread::interrupt);
+                for (Thread t : threads) {
+                    try {
+                        t.join(30_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        };
+    }
+
+    private void consumeLoop(TaskHandler<T> handler, ConsumeOptions options, AtomicBoolean active, java.util.Set<Thread> polling) {
+        Thread me = Thread.currentThread();
+        while (active.get()) {
+            Task<T> task;
+            polling.add(me);
+            try {
+                task = active.get() ? poll(options.pollTimeout()).orElse(null) : null;
+            } catch (InterruptedException e) {
+                task = null;
+            } catch (ZkRecipeException e) {
+                LOG.warn("queue '{}': could not take a task ({}); trying again", name, e.getMessage());
+                task = null;
+            } finally {
+                polling.remove(me);
+            }
+            // an interrupt meant for the poll must not reach the handler
+            Thread.interrupted();
+            if (task == null) {
+                continue;
+            }
+            try {
+                handler.handle(task);
+            } catch (Exception e) {
+                LOG.info("queue '{}': handler failed on task {} (attempt {}); releasing it: {}", name, task.id(),
+                        task.attempt(), e.toString());
+                safely(task::release);
+                continue;
+            }
+            safely(task::ack);
+        }
+    }
+
+    private void safely(Runnable finish) {
+        try {
+            finish.run();
+        } catch (LeadershipLostException lost) {
+            LOG.info("queue '{}': {}", name, lost.getMessage());
+        } catch (ZkRecipeException e) {
+            LOG.warn("queue '{}': could not finish a task: {}", name, e.getMessage());
+        }
+    }
+
+    /**
+     * Tasks not yet acknowledged, those being handled included. One small read per bucket.
+     */
+    public long size() {
+        zk.checkStarted();
+        return engine.size();
+    }
+
+    /** Up to {@code limit} dead letters, oldest first. */
+    public List<DeadLetter> deadLetters(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative, got " + limit);
+        }
+        zk.checkStarted();
+        return engine.deadLetters(limit);
+    }
+
+    /** Deletes dead letter {@code id}; true if it was there. */
+    public boolean deleteDeadLetter(String id) {
+        requireNonNull(id, "id");
+        return engine.deleteDeadLetter(id);
+    }
+
+    /** The largest number of tasks in one bucket now: what keeps every read small. For operators and tests. */
+    public int largestBucket() {
+        return engine.largestBucket();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    private byte[] bytes(T payload) {
+        try {
+            byte[] b = serializer.serialize(payload);
+            if (b == null) {
+                throw new IllegalStateException("the serializer returned null");
+            }
+            return b;
+        } catch (Exception e) {
+            throw new SerializationException("could not serialize a task for queue '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    private final class ClaimedTask implements Task<T> {
+        private final QueueEngine.Claimed claimed;
+        private final T payload;
+        private final AtomicBoolean finished = new AtomicBoolean();
+
+        ClaimedTask(QueueEngine.Claimed claimed, T payload) {
+            this.claimed = claimed;
+            this.payload = payload;
+        }
+
+        @Override
+        public T payload() {
+            return payload;
+        }
+
+        @Override
+        public String id() {
+            return claimed.id();
+        }
+
+        @Override
+        public int attempt() {
+            return claimed.version();
+        }
+
+        @Override
+        public Instant enqueuedAt() {
+            return Instant.ofEpochMilli(claimed.createdMillis());
+        }
+
+        @Override
+        public void ack() {
+            if (finished.get()) {
+                return;
+            }
+            engine.ack(claimed);
+            finished.set(true);
+        }
+
+        @Override
+        public void release() {
+            if (finished.compareAndSet(false, true)) {
+                engine.release(claimed);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Task[" + claimed.id() + ", attempt " + claimed.version() + "]";
+        }
+    }
+
+    /** Options of a {@link TaskQueue}; each may be set once. */
+    public static final class Builder<T> {
+        private final ZkRecipes zk;
+        private final String name;
+        private final Serializer<T> serializer;
+        private int bucketSize = 1000;
+        private int maxAttempts = 5;
+        private boolean bucketSizeSet;
+        private boolean maxAttemptsSet;
+
+        private Builder(ZkRecipes zk, String name, Serializer<T> serializer) {
+            this.zk = requireNonNull(zk, "zk");
+            this.name = RecipePaths.validateName(name);
+            this.serializer = requireNonNull(serializer, "serializer");
+        }
+
+        /**
+         * Tasks per bucket before producers move to the next (default 1000; 10 to 50,000). Every
+         * consumer read lists one bucket, so this bounds what any read returns.
+         */
+        public Builder<T> bucketSize(int bucketSize) {
+            Options.once(bucketSizeSet ? this : null, "bucketSize");
+            if (bucketSize < 10 || bucketSize > 50_000) {
+                throw new IllegalArgumentException("bucketSize must be 10 to 50000, got " + bucketSize);
+            }
+            this.bucketSize = bucketSize;
+            bucketSizeSet = true;
+            return this;
+        }
+
+        /** Deliveries before a task goes to the dead letters (default 5, at least 1). */
+        public Builder<T> maxAttempts(int maxAttempts) {
+            Options.once(maxAttemptsSet ? this : null, "maxAttempts");
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
+            }
+            this.maxAttempts = maxAttempts;
+            maxAttemptsSet = true;
+            return this;
+        }
+
+        /**
+         * Builds the handle, creating the queue's nodes if this is the first use.
+         *
+         * @throws IllegalStateException if the client is not started
+         */
+        public TaskQueue<T> build() {
+            zk.checkStarted();
+            TaskQueue<T> q = new TaskQueue<>(this);
+            q.engine.init();
+            return q;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.zkrecipes.queue.internal;
+
+import org.apache.curator.utils.ZKPaths;
+
+/**
+ * Where a queue keeps things, under {@code /zkr/queues/<name>}:
+ * <pre>
+ *   tasks/b0000000042/t-0000000007   a pending task (persistent sequential); data = payload,
+ *                                    data version = deliveries so far
+ *   tail                             data = the bucket producers write to now
+ *   claims/b0000000042-t-0000000007  ephemeral: the task is being handled by that session
+ *   dead/b0000000042-t-0000000007    a dead letter
+ *   waiters/w-0000000003             ephemeral sequential: idle consumers, in line
+ * </pre>
+ * Buckets hold a bounded number of tasks, so no {@code getChildren} comes near
+ * {@code jute.maxbuffer} however long the backlog.
+ */
+final class Layout {
+
+    final String base;
+    final String tasks;
+    final String tail;
+    final String claims;
+    final String dead;
+    final String waiters;
+
+    Layout(String base) {
+        this.base = base;
+        this.tasks = ZKPaths.makePath(base, "tasks");
+        this.tail = ZKPaths.makePath(base, "tail");
+        this.claims = ZKPaths.makePath(base, "claims");
+        this.dead = ZKPaths.makePath(base, "dead");
+        this.waiters = ZKPaths.makePath(base, "waiters");
+    }
+
+    static String bucketName(long bucket) {
+        return String.format("b%010d", bucket);
+    }
+
+    static long bucketNumber(String name) {
+        return Long.parseLong(name.substring(1));
+    }
+
+    String bucket(long bucket) {
+        return ZKPaths.makePath(tasks, bucketName(bucket));
+    }
+
+    /** {@code b0000000042/t-0000000007} for the task at {@code .../tasks/b0000000042/t-0000000007}. */
+    String taskId(String taskPath) {
+        return taskPath.substring(tasks.length() + 1);
+    }
+
+    String taskPath(String id) {
+        return tasks + "/" + id;
+    }
+
+    String claimPath(String id) {
+        return claims + "/" + id.replace('/', '-');
+    }
+
+    String deadPath(String id) {
+        return dead + "/" + id.replace('/', '-');
+    }
+}
