@@ -92,6 +92,20 @@ public final class TaskQueue<T> {
     }
 
     /**
+     * Puts one task without waiting for ZooKeeper: the create is sent at once, and the future
+     * completes with the task's id once it is durable (or exceptionally, e.g. with
+     * {@link dev.zkrecipes.core.ConnectionLossException}). Many puts in flight share round trips:
+     * this is how a producer reaches the ensemble's write throughput. Puts from one thread are
+     * applied in the order they were made.
+     *
+     * @throws SerializationException if the serializer fails (nothing is sent)
+     * @throws dev.zkrecipes.core.PayloadTooLargeException if it is over the size limit (nothing is sent)
+     */
+    public java.util.concurrent.CompletableFuture<String> putAsync(T payload) {
+        return engine.putAsync(bytes(requireNonNull(payload, "payload")));
+    }
+
+    /**
      * Puts every payload in one atomic transaction: all of them become visible together, or none.
      *
      * @return their ids, in order
@@ -138,7 +152,9 @@ public final class TaskQueue<T> {
 
     /**
      * Runs {@code handler} on tasks as they come, on {@code options.concurrency()} threads:
-     * returning acknowledges the task, throwing releases it.
+     * returning acknowledges the task (the acknowledgement is sent without waiting for it, so the
+     * thread takes its next task at once; if it fails, the task is delivered again), throwing
+     * releases it.
      *
      * @return the running subscription; close it to stop
      */
@@ -208,7 +224,9 @@ public final class TaskQueue<T> {
                 safely(task::release);
                 continue;
             }
-            safely(task::ack);
+            // acknowledge without waiting: the next poll's round trips overlap the ack's. If the ack
+            // fails, the task is delivered again (at-least-once), as if the handler had not returned.
+            ((ClaimedTask) task).ackInBackground();
         }
     }
 
@@ -303,6 +321,17 @@ public final class TaskQueue<T> {
             }
             engine.ack(claimed);
             finished.set(true);
+        }
+
+        void ackInBackground() {
+            if (finished.compareAndSet(false, true)) {
+                engine.ackAsync(claimed, failure -> {
+                    if (failure != null) {
+                        LOG.info("queue '{}': acknowledging task {} failed, it will be delivered again: {}", name,
+                                claimed.id(), failure.getMessage());
+                    }
+                });
+            }
         }
 
         @Override

@@ -149,6 +149,47 @@ public final class QueueEngine {
         }
     }
 
+    /**
+     * Puts one task without waiting: the create is sent at once and the future completes with the
+     * task's id when ZooKeeper confirms it. Many puts in flight share the round trips.
+     */
+    public java.util.concurrent.CompletableFuture<String> putAsync(byte[] payload) {
+        PayloadLimit.check(zk, payload.length + 64L, "task of queue '" + queueName + "'");
+        java.util.concurrent.CompletableFuture<String> result = new java.util.concurrent.CompletableFuture<>();
+        long bucket = tailBucket;
+        try {
+            curator.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).inBackground((client, event) -> {
+                if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+                    String path = event.getName();
+                    result.complete(layout.taskId(path));
+                    if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) + 1 == bucketSize) {
+                        // exactly one put sees the bucket fill up: it moves the tail, off the event thread
+                        java.util.concurrent.CompletableFuture.runAsync(() -> {
+                            try {
+                                advanceTail(bucket);
+                            } catch (Exception e) {
+                                // the next put that finds the bucket gone moves the tail
+                            }
+                        });
+                    }
+                } else {
+                    // the bucket is gone or the connection failed: do it the patient way, off the event thread
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> put(List.of(payload)).get(0))
+                            .whenComplete((id, error) -> {
+                                if (error != null) {
+                                    result.completeExceptionally(error);
+                                } else {
+                                    result.complete(id);
+                                }
+                            });
+                }
+            }).forPath(ZKPaths.makePath(layout.bucket(bucket), "t-"), payload);
+        } catch (Exception e) {
+            result.completeExceptionally(ZkErrors.translate(e, "putting into queue '" + queueName + "'"));
+        }
+        return result;
+    }
+
     /** Moves producers on from a full bucket: the next bucket is made first, then the tail points at it. */
     private void advanceTail(long full) throws Exception {
         createIfMissing(layout.bucket(full + 1), new byte[0]);
@@ -317,6 +358,30 @@ public final class QueueEngine {
                     + "' was lost (its session expired); the task was not acknowledged and is delivered again", lost);
         } catch (Exception e) {
             throw ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName + "'");
+        }
+    }
+
+    /**
+     * Acknowledges without waiting: the transaction is sent and {@code whenDone} runs with null on
+     * success or the failure (on ZooKeeper's event thread: keep it short).
+     */
+    public void ackAsync(Claimed task, java.util.function.Consumer<RuntimeException> whenDone) {
+        try {
+            curator.transaction().inBackground((client, event) -> {
+                if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+                    whenDone.accept(null);
+                } else {
+                    KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+                    whenDone.accept(code == KeeperException.Code.NONODE || code == KeeperException.Code.BADVERSION
+                            ? new LeadershipLostException("the claim on task " + task.id() + " of queue '" + queueName
+                                    + "' was lost; the task was not acknowledged and is delivered again")
+                            : ZkErrors.translate(KeeperException.create(code), "acknowledging task " + task.id()));
+                }
+            }).forOperations(
+                    curator.transactionOp().delete().withVersion(task.version()).forPath(layout.taskPath(task.id())),
+                    curator.transactionOp().delete().forPath(layout.claimPath(task.id())));
+        } catch (Exception e) {
+            whenDone.accept(ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName + "'"));
         }
     }
 
