@@ -313,12 +313,14 @@ public final class FileMetadataStore implements AutoCloseable {
                 String fromZk = zkPath(from);
                 List<String> subtree = subtree(fromZk);
                 List<CuratorOp> ops = new ArrayList<>();
+                List<String> targets = new ArrayList<>();
                 long size = 0;
                 for (String node : subtree) {
                     Stat stat = new Stat();
                     byte[] data = curator.getData().storingStatIn(stat).forPath(node);
                     String target = zkPath(to) + node.substring(fromZk.length());
                     ops.add(curator.transactionOp().create().forPath(target, data));
+                    targets.add(target);
                     size += data.length + target.length() + node.length() + 64;
                 }
                 for (int i = subtree.size() - 1; i >= 0; i--) {
@@ -326,8 +328,10 @@ public final class FileMetadataStore implements AutoCloseable {
                 }
                 PayloadLimit.check(zk, size, "moving '" + from + "' with " + subtree.size() + " entries in one transaction");
                 curator.transaction().forOperations(ops);
+                // every moved entry, not just the top: the local copy learns of them one by one
                 awaitLocal(zkPath(to));
-                awaitLocalGone(fromZk);
+                awaitCache(() -> targets.stream().allMatch(t -> cache.get(t).isPresent())
+                        && subtree.stream().noneMatch(old -> cache.get(old).isPresent()));
                 return;
             } catch (KeeperException.NodeExistsException e) {
                 throw new AlreadyExistsException("'" + to + "' already exists in file store '" + name + "'", e);

@@ -122,7 +122,9 @@ class FileMetadataStoreIT {
         List<FileEvent> seen = new CopyOnWriteArrayList<>();
         b.watch("/data", seen::add);
         a.create("/data/x", file(1));
+        await().atMost(WAIT).until(() -> seen.size() >= 2);
         a.update("/data/x", 0, file(2));
+        await().atMost(WAIT).until(() -> seen.size() >= 3);
         a.create("/elsewhere", file(1));
         a.delete("/data/x");
         await().atMost(WAIT).until(() -> seen.size() >= 4);
