@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.zkrecipes.config.internal.ConfigDocument;
 import dev.zkrecipes.config.internal.Durations;
 import dev.zkrecipes.config.internal.Keys;
+import dev.zkrecipes.config.internal.LocalCopy;
 import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
@@ -20,8 +21,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -115,8 +114,7 @@ public final class ConfigStore implements AutoCloseable {
 
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
-        CountDownLatch initialized = new CountDownLatch(1);
-        cache.listenable().addListener(CuratorCacheListener.builder()
+        LocalCopy.start(cache, CuratorCacheListener.builder()
                 .forAll((type, oldData, data) -> {
                     if (type == CuratorCacheListener.Type.NODE_DELETED) {
                         applyDeleted(oldData);
@@ -124,14 +122,7 @@ public final class ConfigStore implements AutoCloseable {
                         applyData(data);
                     }
                 })
-                .forInitialized(initialized::countDown)
-                .build());
-        cache.start();
-        if (!initialized.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            close();
-            throw new ConnectionLossException("config store '" + name + "' could not read " + path + " within "
-                    + timeout + "; check the ensemble is reachable", null);
-        }
+                .build(), timeout, "config store '" + name + "' (" + path + ")", this::close);
     }
 
     // ---- reads: local, never blocking ----

@@ -3,6 +3,7 @@ package dev.zkrecipes.config;
 import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.config.internal.FsPaths;
+import dev.zkrecipes.config.internal.LocalCopy;
 import dev.zkrecipes.config.internal.MetadataCodec;
 import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
@@ -21,8 +22,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -109,20 +108,13 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (Exception e) {
             throw ZkErrors.translate(e, "creating the root of file store '" + name + "'");
         }
-        CountDownLatch initialized = new CountDownLatch(1);
-        cache.listenable().addListener(CuratorCacheListener.builder()
+        LocalCopy.start(cache, CuratorCacheListener.builder()
                 .forAll((type, oldData, data) -> {
                     synchronized (cacheMoved) {
                         cacheMoved.notifyAll();
                     }
                 })
-                .forInitialized(initialized::countDown)
-                .build());
-        cache.start();
-        if (!initialized.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            close();
-            throw new ConnectionLossException("file store '" + name + "' could not read " + base + " within " + timeout, null);
-        }
+                .build(), timeout, "file store '" + name + "' (" + base + ")", this::close);
     }
 
     // ---- reads ----

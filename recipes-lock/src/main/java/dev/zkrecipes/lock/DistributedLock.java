@@ -147,22 +147,9 @@ public final class DistributedLock {
             holding.enter();
             return new Handle(holding, this::release, true);
         }
-        registry.enter();
-        HeldNode node;
-        try {
-            node = engine.acquire(policy, Holders.payloadForCurrentThread(), timeoutNanos);
-        } catch (RuntimeException | InterruptedException | Error e) {
-            registry.exit();
-            throw e;
-        }
+        HeldNode node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), timeoutNanos);
         if (node == null) {
-            registry.exit();
             return null;
-        }
-        registry.hold(node);
-        if (!zk.curator().getZookeeperClient().isConnected()) {
-            // the connection dropped between the read that granted the lock and now
-            node.suspend();
         }
         holding = new Holding(node, current);
         holdings.put(current, holding);
@@ -174,17 +161,8 @@ public final class DistributedLock {
             return;
         }
         holdings.remove(holding.owner());
-        HeldNode node = holding.node();
-        registry.release(node);
-        boolean lost = node.isEnded();
-        node.end();
-        try {
-            engine.deleteQuietly(node.path());
-        } finally {
-            registry.exit();
-        }
-        if (lost) {
-            LOG.info("{} was released after its session had expired; any commit through it was refused", node);
+        if (engine.releaseHeld(holding.node())) {
+            LOG.info("{} was released after its session had expired; any commit through it was refused", holding.node());
         }
     }
 }

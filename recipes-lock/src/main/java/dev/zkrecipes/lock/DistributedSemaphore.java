@@ -107,33 +107,14 @@ public final class DistributedSemaphore {
 
     private Permit acquire(long timeoutNanos) throws InterruptedException {
         zk.checkStarted();
-        registry.enter();
-        HeldNode node;
-        try {
-            node = engine.acquire(policy, Holders.payloadForCurrentThread(), timeoutNanos);
-        } catch (RuntimeException | InterruptedException | Error e) {
-            registry.exit();
-            throw e;
-        }
+        HeldNode node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), timeoutNanos);
         if (node == null) {
-            registry.exit();
             return null;
-        }
-        registry.hold(node);
-        if (!zk.curator().getZookeeperClient().isConnected()) {
-            node.suspend();
         }
         return new Handle(new Holding(node, Thread.currentThread()), this::release, false);
     }
 
     private void release(Holding holding) {
-        HeldNode node = holding.node();
-        registry.release(node);
-        node.end();
-        try {
-            engine.deleteQuietly(node.path());
-        } finally {
-            registry.exit();
-        }
+        engine.releaseHeld(holding.node());
     }
 }

@@ -123,6 +123,51 @@ public final class LockEngine {
         }
     }
 
+    /**
+     * {@link #acquire} for a holder that follows the connection: registered with the registry while
+     * it waits and while it holds, suspended at once if the connection dropped as it was granted.
+     *
+     * @return the held node, or null on timeout
+     */
+    public HeldNode acquireHeld(Policy policy, byte[] payload, long timeoutNanos) throws InterruptedException {
+        registry.enter();
+        HeldNode node;
+        try {
+            node = acquire(policy, payload, timeoutNanos);
+        } catch (RuntimeException | InterruptedException | Error e) {
+            registry.exit();
+            throw e;
+        }
+        if (node == null) {
+            registry.exit();
+            return null;
+        }
+        registry.hold(node);
+        if (!curator.getZookeeperClient().isConnected()) {
+            // the connection dropped between the read that granted the hold and now
+            node.suspend();
+        }
+        return node;
+    }
+
+    /**
+     * Ends a hold from {@link #acquireHeld}: deletes the node before returning, so that the next
+     * waiter can take it at once.
+     *
+     * @return true if the hold had already been lost (session expired) before this release
+     */
+    public boolean releaseHeld(HeldNode node) {
+        registry.release(node);
+        boolean lost = node.isEnded();
+        node.end();
+        try {
+            deleteQuietly(node.path());
+        } finally {
+            registry.exit();
+        }
+        return lost;
+    }
+
     /** Deletes a node of ours, retrying in the background if the connection is down. */
     public void deleteQuietly(String path) {
         try {
