@@ -59,7 +59,11 @@ public final class LockEngine {
         long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
         Semaphore wakeups = new Semaphore(0);
         Runnable wakeup = wakeups::release;
+        java.util.concurrent.atomic.AtomicReference<String> deleted = new java.util.concurrent.atomic.AtomicReference<>();
         Watcher watcher = event -> {
+            if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                deleted.set(event.getPath());
+            }
             if (event.getType() != Watcher.Event.EventType.None) {
                 wakeups.release();
             }
@@ -98,16 +102,28 @@ public final class LockEngine {
                     }
                     children = null;
                 } else {
+                    String blockerPath = ZKPaths.makePath(parentPath, blocker);
+                    boolean sole = policy.soleBlocker(line, index);
                     try {
-                        curator.getData().usingWatcher(watcher).forPath(ZKPaths.makePath(parentPath, blocker));
+                        curator.getData().usingWatcher(watcher).forPath(blockerPath);
                     } catch (KeeperException.NoNodeException gone) {
+                        if (sole && Sessions.currentSessionId(curator) == created.sessionId) {
+                            held = true;
+                            return new HeldNode(curator, ourPath, created.czxid, created.sessionId, description);
+                        }
                         continue;
                     }
+                    if (!await(wakeups, deadline)) {
+                        return null;
+                    }
+                    if (sole && blockerPath.equals(deleted.get()) && Sessions.currentSessionId(curator) == created.sessionId) {
+                        // the only node ahead that mattered is gone, and nodes only join behind us
+                        held = true;
+                        return new HeldNode(curator, ourPath, created.czxid, created.sessionId, description);
+                    }
+                    continue;
                 }
-                long left = deadline - System.nanoTime();
-                if (deadline == Long.MAX_VALUE) {
-                    wakeups.acquire();
-                } else if (left <= 0 || !wakeups.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                if (!await(wakeups, deadline)) {
                     return null;
                 }
             }
@@ -166,6 +182,16 @@ public final class LockEngine {
             registry.exit();
         }
         return lost;
+    }
+
+    /** Waits for a wake-up until {@code deadline} ({@link Long#MAX_VALUE}: for ever); false on timeout. */
+    private static boolean await(Semaphore wakeups, long deadline) throws InterruptedException {
+        if (deadline == Long.MAX_VALUE) {
+            wakeups.acquire();
+            return true;
+        }
+        long left = deadline - System.nanoTime();
+        return left > 0 && wakeups.tryAcquire(left, TimeUnit.NANOSECONDS);
     }
 
     /** Deletes a node of ours, retrying in the background if the connection is down. */

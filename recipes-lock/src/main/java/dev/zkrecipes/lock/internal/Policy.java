@@ -20,6 +20,15 @@ public interface Policy {
      */
     String blocker(List<String> line, int index);
 
+    /**
+     * True when {@link #blocker} is the only node that keeps the node at {@code index} from holding.
+     * Nodes only ever join behind a waiter, so once that blocker is gone the waiter holds, with no
+     * need to read the line again: the hand-off saves a round trip.
+     */
+    default boolean soleBlocker(List<String> line, int index) {
+        return false;
+    }
+
     /** Returned by {@link #blocker} when the waiter must watch the whole line. */
     String WATCH_CHILDREN = "";
 
@@ -44,6 +53,11 @@ public interface Policy {
             @Override
             public String blocker(List<String> line, int index) {
                 return index == 0 ? null : line.get(index - 1);
+            }
+
+            @Override
+            public boolean soleBlocker(List<String> line, int index) {
+                return index == 1;
             }
         };
     }
@@ -71,6 +85,12 @@ public interface Policy {
                     }
                 }
                 return null;
+            }
+
+            @Override
+            public boolean soleBlocker(List<String> line, int index) {
+                long writersAhead = line.subList(0, index).stream().filter(n -> kindOf(n).equals(writeKind)).count();
+                return writersAhead == 1 && !ownerHoldsWrite.getAsBoolean();
             }
         };
     }
