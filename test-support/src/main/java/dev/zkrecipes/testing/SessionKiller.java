@@ -39,7 +39,9 @@ public final class SessionKiller {
         CountDownLatch connected = new CountDownLatch(1);
         try {
             ZooKeeper killer = new ZooKeeper(serverConnectString, 10_000, event -> {
-                if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                // Expired: the server already dropped the session (a fault before this one did it)
+                if (event.getState() == Watcher.Event.KeeperState.SyncConnected
+                        || event.getState() == Watcher.Event.KeeperState.Expired) {
                     connected.countDown();
                 }
             }, sessionId, password);

@@ -1,0 +1,143 @@
+package dev.zkrecipes.cli;
+
+import dev.zkrecipes.config.FileMetadata;
+import dev.zkrecipes.config.FileMetadataStore;
+import dev.zkrecipes.config.Versioned;
+import dev.zkrecipes.core.NoSuchPathException;
+import dev.zkrecipes.core.ZkRecipes;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "fs", description = "File-system metadata: ls, stat, put, mv, rm.",
+        subcommands = {FsCommand.Ls.class, FsCommand.Stat.class, FsCommand.Put.class, FsCommand.Mv.class, FsCommand.Rm.class})
+final class FsCommand implements ConnectedCommand.Group, Runnable {
+
+    @ParentCommand
+    Zkr root;
+
+    @Override
+    public Zkr root() {
+        return root;
+    }
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say ls, stat, put, mv or rm");
+    }
+
+    @Command(name = "ls", description = "List a directory.")
+    static final class Ls extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Parameters(index = "1", defaultValue = "/", description = "directory (default /)")
+        String path;
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                fs.list(path).forEach(out()::println);
+                return Zkr.OK;
+            }
+        }
+    }
+
+    @Command(name = "stat", description = "Print the metadata of a file or directory.")
+    static final class Stat extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Parameters(index = "1", description = "path")
+        String path;
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                Versioned<FileMetadata> m = fs.stat(path)
+                        .orElseThrow(() -> new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'"));
+                out().println(m.value() + "  (version " + m.version() + ")");
+                return Zkr.OK;
+            }
+        }
+    }
+
+    @Command(name = "put", description = "Create a file entry (parents as needed).")
+    static final class Put extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Parameters(index = "1", description = "path")
+        String path;
+
+        @Option(names = "--size", defaultValue = "0")
+        long size;
+
+        @Option(names = "--checksum")
+        String checksum;
+
+        @Option(names = "--owner")
+        String owner;
+
+        @Option(names = "--replica", description = "a replica location (repeatable)")
+        List<String> replicas = List.of();
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            FileMetadata.Builder b = FileMetadata.builder().size(size).replicas(replicas).modified(java.time.Instant.now());
+            if (checksum != null) {
+                b.checksum(checksum);
+            }
+            if (owner != null) {
+                b.owner(owner);
+            }
+            try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                fs.create(path, b.build());
+                out().println("created " + path);
+                return Zkr.OK;
+            }
+        }
+    }
+
+    @Command(name = "mv", description = "Move a file or a whole directory, atomically.")
+    static final class Mv extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Parameters(index = "1", description = "from")
+        String from;
+
+        @Parameters(index = "2", description = "to")
+        String to;
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                fs.rename(from, to);
+                return Zkr.OK;
+            }
+        }
+    }
+
+    @Command(name = "rm", description = "Delete a file or an empty directory (-r: with everything below it).")
+    static final class Rm extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Parameters(index = "1", description = "path")
+        String path;
+
+        @Option(names = "-r", description = "recursive")
+        boolean recursive;
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                fs.delete(path, recursive);
+                return Zkr.OK;
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.zkrecipes.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.zkrecipes.config.internal.Durations;
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.queue.DeadLetter;
+import dev.zkrecipes.queue.Serializers;
+import dev.zkrecipes.queue.Task;
+import dev.zkrecipes.queue.TaskQueue;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "queue", description = "Work queues: put, take, size, dead.",
+        subcommands = {QueueCommand.Put.class, QueueCommand.Take.class, QueueCommand.Size.class, QueueCommand.Dead.class})
+final class QueueCommand implements ConnectedCommand.Group, Runnable {
+
+    @ParentCommand
+    Zkr root;
+
+    @Override
+    public Zkr root() {
+        return root;
+    }
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say put, take, size or dead");
+    }
+
+    static TaskQueue<String> queue(ZkRecipes zk, String name) {
+        return TaskQueue.builder(zk, name, Serializers.utf8()).build();
+    }
+
+    @Command(name = "put", description = "Put one task per PAYLOAD, in one atomic batch; print their ids.")
+    static final class Put extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Parameters(index = "1..*", arity = "1..*", description = "payloads (UTF-8)")
+        List<String> payloads;
+
+        @Override
+        int run(ZkRecipes zk) {
+            queue(zk, name).putAll(payloads).forEach(out()::println);
+            return Zkr.OK;
+        }
+    }
+
+    @Command(name = "take", description = "Take one task, print it and acknowledge it (exit 5 if none came in time).")
+    static final class Take extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Option(names = "--timeout", description = "how long to wait, e.g. 5s (default: ${DEFAULT-VALUE})", defaultValue = "5s")
+        String timeout;
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            Optional<Task<String>> task = queue(zk, name).poll(Durations.parse(timeout));
+            if (task.isEmpty()) {
+                err().println("zkr: no task in queue '" + name + "' within " + timeout);
+                return Zkr.NOT_FOUND;
+            }
+            out().println(task.get().payload());
+            task.get().ack();
+            return Zkr.OK;
+        }
+    }
+
+    @Command(name = "size", description = "Print how many tasks are not yet acknowledged.")
+    static final class Size extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Override
+        int run(ZkRecipes zk) {
+            out().println(queue(zk, name).size());
+            return Zkr.OK;
+        }
+    }
+
+    @Command(name = "dead", description = "List dead letters (tasks that used all their attempts).")
+    static final class Dead extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Option(names = "--limit", defaultValue = "100", description = "at most this many (default: ${DEFAULT-VALUE})")
+        int limit;
+
+        @Override
+        int run(ZkRecipes zk) {
+            for (DeadLetter d : queue(zk, name).deadLetters(limit)) {
+                out().println(d.id() + "  attempts " + d.attempts() + "  " + new String(d.payload(), UTF_8));
+            }
+            return Zkr.OK;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.zkrecipes.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.lock.DistributedLock;
+import dev.zkrecipes.lock.LockHandle;
+import dev.zkrecipes.testing.Clients;
+import dev.zkrecipes.testing.ZkServers;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real commands, run in-process against a real server. */
+class ZkrTest {
+
+    private static TestingServer server;
+    private static ZkRecipes zk;
+
+    @BeforeAll
+    static void start() {
+        server = ZkServers.startServer();
+        zk = Clients.connect(server.getConnectString());
+    }
+
+    @AfterAll
+    static void stop() {
+        ZkServers.closeQuietly(zk);
+        ZkServers.closeQuietly(server);
+    }
+
+    /** Exit code, stdout and stderr of one run. */
+    record Run(int code, String out, String err) {
+    }
+
+    private static Run zkr(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--connect";
+        all[1] = server.getConnectString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return raw(all);
+    }
+
+    private static Run raw(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Zkr.execute(new PrintWriter(out), new PrintWriter(err), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void electJoinsAndLeaderReportsItThenNobodyAfterItLeaves() throws Exception {
+        CompletableFuture<Run> elect = CompletableFuture.supplyAsync(() -> zkr("elect", "cli-election", "--id", "node-a",
+                "--data", "10.0.0.5:8080", "--for", "3s"));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> zkr("leader", "cli-election").code() == 0);
+        Run leader = zkr("leader", "cli-election");
+        assertThat(leader.out()).contains("leader: node-a").contains("10.0.0.5:8080").contains("token");
+
+        Run joined = elect.get(20, TimeUnit.SECONDS);
+        assertThat(joined.code()).isZero();
+        assertThat(joined.out()).contains("node-a leads election 'cli-election' with token");
+        assertThat(zkr("leader", "cli-election").code()).isEqualTo(Zkr.FAILED);
+    }
+
+    @Test
+    void lockRunsTheCommandAndPassesItsExitCodeThrough() throws Exception {
+        assertThat(zkr("lock", "cli-lock", "--", "true").code()).isZero();
+        assertThat(zkr("lock", "cli-lock", "--", "false").code()).isEqualTo(1);
+        assertThat(zkr("lock", "cli-lock", "--", "sh", "-c", "exit 3").code()).isEqualTo(3);
+        assertThat(zkr("lock", "cli-lock", "--", "sh", "-c", "test -n \"$ZKR_FENCING_TOKEN\"").code()).isZero();
+    }
+
+    @Test
+    void lockTimesOutWithCode4WhileAnotherClientHoldsIt() throws Exception {
+        try (LockHandle held = DistributedLock.of(zk, "cli-busy").acquire()) {
+            Run timedOut = zkr("lock", "cli-busy", "--timeout", "200ms", "--", "true");
+            assertThat(timedOut.code()).isEqualTo(Zkr.TIMEOUT);
+            assertThat(timedOut.err()).contains("not free within 200ms");
+            assertThat(zkr("locks", "cli-busy").out()).contains("holder:");
+        }
+    }
+
+    @Test
+    void queuePutSizeTakeInOrder() {
+        assertThat(zkr("queue", "put", "cli-q", "first", "second").out().lines().count()).isEqualTo(2);
+        assertThat(zkr("queue", "size", "cli-q").out().strip()).isEqualTo("2");
+        assertThat(zkr("queue", "take", "cli-q").out().strip()).isEqualTo("first");
+        assertThat(zkr("queue", "take", "cli-q").out().strip()).isEqualTo("second");
+        assertThat(zkr("queue", "take", "cli-q", "--timeout", "200ms").code()).isEqualTo(Zkr.NOT_FOUND);
+        assertThat(zkr("queue", "dead", "cli-q").code()).isZero();
+    }
+
+    @Test
+    void configSetGetList() {
+        assertThat(zkr("config", "set", "cli-cfg", "timeout=30s", "workers=4").code()).isZero();
+        assertThat(zkr("config", "get", "cli-cfg", "timeout").out().strip()).isEqualTo("30s");
+        assertThat(zkr("config", "list", "cli-cfg").out()).contains("workers = 4");
+        Run missing = zkr("config", "get", "cli-cfg", "nope");
+        assertThat(missing.code()).isEqualTo(Zkr.NOT_FOUND);
+        assertThat(missing.err()).contains("no key 'nope'");
+    }
+
+    @Test
+    void fsPutStatLsMvRm() {
+        assertThat(zkr("fs", "put", "cli-fs", "/raw/a.parquet", "--size", "1024", "--checksum", "sha256:00").code()).isZero();
+        assertThat(zkr("fs", "stat", "cli-fs", "/raw/a.parquet").out()).contains("size=1024");
+        assertThat(zkr("fs", "ls", "cli-fs", "/raw").out().strip()).isEqualTo("a.parquet");
+        assertThat(zkr("fs", "mv", "cli-fs", "/raw", "/archive").code()).isZero();
+        assertThat(zkr("fs", "stat", "cli-fs", "/raw/a.parquet").code()).isEqualTo(Zkr.NOT_FOUND);
+        assertThat(zkr("fs", "put", "cli-fs", "/archive/a.parquet").code()).isEqualTo(Zkr.CONFLICT);
+        assertThat(zkr("fs", "rm", "cli-fs", "/archive").code()).isEqualTo(Zkr.USAGE);
+        assertThat(zkr("fs", "rm", "cli-fs", "-r", "/archive").code()).isZero();
+    }
+
+    @Test
+    void noServerReachableIsExit3WithOneLineAndNoStackTrace() {
+        long t0 = System.nanoTime();
+        Run run = raw("--connect", "127.0.0.1:1", "leader", "x");
+        assertThat(run.code()).isEqualTo(Zkr.UNREACHABLE);
+        assertThat(run.err().strip()).startsWith("zkr: no ZooKeeper server reachable at 127.0.0.1:1").doesNotContain("\tat ");
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(15);
+    }
+
+    @Test
+    void badNamesAreUsageErrorsAndVerboseShowsTheStackTrace() {
+        Run bad = zkr("leader", "a//b");
+        assertThat(bad.code()).isEqualTo(Zkr.USAGE);
+        assertThat(bad.err().strip()).startsWith("zkr: recipe name 'a//b'").doesNotContain("\tat ");
+        assertThat(raw("--connect", server.getConnectString(), "--verbose", "leader", "a//b").err()).contains("\tat ");
+        assertThat(raw("--no-such-option").code()).isEqualTo(Zkr.USAGE);
+        assertThat(raw("--help").out()).contains("Exit codes:").contains("3  no ZooKeeper server reachable");
+    }
+
+    @Test
+    void demoRunsToTheEndOnItsOwnEnsemble() {
+        Run demo = raw("demo");
+        assertThat(demo.code()).isZero();
+        assertThat(demo.out()).contains("no flap").contains("hand-off to node-2 took").contains("redelivered after A's crash")
+                .contains("node-3 reads db.host=10.0.0.7 db.port=5433").contains("done.");
+    }
+
+    @Test
+    void quickBenchOfOneScenarioPrintsFiguresAndWritesJson(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+        Run bench = raw("bench", "--quick", "--json", json.toString(), "lock");
+        assertThat(bench.code()).isZero();
+        assertThat(bench.err()).contains("[1/1] lock");
+        assertThat(Files.readString(json)).contains("\"lock\"").contains("Curator InterProcessMutex");
+    }
+}
