@@ -58,10 +58,14 @@ public final class ElectionScenario implements Scenario {
         Candidate start(ZkRecipes client, String id, AtomicLong electedAt) throws Exception;
     }
 
+    /** The latest term any of our candidates was elected to: the fault runs try a stale commit with it. */
+    private static volatile Leadership lastTerm;
+
     private static final CandidateFactory OURS = (zk, id, electedAt) -> {
         LeaderElector e = LeaderElector.builder(zk, "bench").participantId(id).listener(new LeadershipListener() {
             @Override
             public void elected(Leadership leadership) {
+                lastTerm = leadership;
                 electedAt.compareAndSet(0, System.nanoTime());
             }
 
@@ -301,9 +305,11 @@ public final class ElectionScenario implements Scenario {
         Candidate successor = null;
         try {
             AtomicLong aElected = new AtomicLong();
-            oldLeader = factory == OURS ? startOursWithTerm(a, aElected) : factory.start(a, "a", aElected);
+            oldLeader = factory.start(a, "a", aElected);
             Candidate old = oldLeader;
-            awaitTrue(old::isLeader, Duration.ofSeconds(10));
+            // the elected callback has run (it records the term before stamping)
+            awaitTrue(() -> old.isLeader() && aElected.get() != 0, Duration.ofSeconds(10));
+            Leadership oldTerm = lastTerm;
             AtomicLong bElected = new AtomicLong();
             successor = factory.start(b, "b", bElected);
             awaitQuiet();
@@ -332,7 +338,7 @@ public final class ElectionScenario implements Scenario {
             sampler.join();
             long window = Math.max(0, (lastTrue.get() - bElected.get()) / 1000);
             long failover = (bElected.get() - faultAt) / 1000 - PARTITION_SESSION.toMillis() * 1000;
-            boolean refused = factory == OURS && staleCommitRefused(old);
+            boolean refused = factory == OURS && staleCommitRefused(oldTerm);
             return new Outcome(window, failover, refused);
         } finally {
             proxy.heal();
@@ -348,37 +354,9 @@ public final class ElectionScenario implements Scenario {
         }
     }
 
-    private static Leadership lastTerm;
-
-    private static Candidate startOursWithTerm(ZkRecipes zk, AtomicLong electedAt) throws Exception {
-        LeaderElector e = LeaderElector.builder(zk, "bench").participantId("a").listener(new LeadershipListener() {
-            @Override
-            public void elected(Leadership leadership) {
-                lastTerm = leadership;
-                electedAt.compareAndSet(0, System.nanoTime());
-            }
-
-            @Override
-            public void revoked(Leadership leadership, RevocationReason reason) {
-            }
-        }).build();
-        e.start();
-        return new Candidate() {
-            @Override
-            public boolean isLeader() {
-                return e.isLeader();
-            }
-
-            @Override
-            public void close() {
-                e.close();
-            }
-        };
-    }
-
-    private static boolean staleCommitRefused(Candidate old) {
+    private static boolean staleCommitRefused(Leadership oldTerm) {
         try {
-            lastTerm.commit();
+            oldTerm.commit();
             return false;
         } catch (LeadershipLostException refused) {
             return true;

@@ -54,10 +54,10 @@ public final class QueueScenario implements Scenario {
             try {
                 Report.title("queue, put throughput (one producer, " + n + " tasks)");
                 oursPut(clients.get(0), "put-warmup", n / 2);
-                curatorPut(clients.get(0), "/bench/curator-put-warmup", n / 2);
+                curatorPut(clients.get(0), "/bench/curator-put-warmup", n / 2, false);
                 double oursPut = oursPut(clients.get(0), "put-ours", n);
-                double curatorPut = curatorPut(clients.get(0), "/bench/curator-put", n);
-                double curatorBackground = curatorPutInBackground(clients.get(0), "/bench/curator-put-bg", n);
+                double curatorPut = curatorPut(clients.get(0), "/bench/curator-put", n, false);
+                double curatorBackground = curatorPut(clients.get(0), "/bench/curator-put-bg", n, true);
                 double batched = oursPutAll(clients.get(0), "put-batched", n);
                 double async = oursPutAsync(clients.get(0), "put-async", n);
                 Report.throughputRow("zk-recipes put() (returns when durable)", oursPut, curatorPut, "Curator sync put");
@@ -124,20 +124,6 @@ public final class QueueScenario implements Scenario {
         return n / ((System.nanoTime() - t0) / 1e9);
     }
 
-    private static double curatorPutInBackground(ZkRecipes zk, String path, int n) throws Exception {
-        DistributedQueue<String> q = QueueBuilder.builder(zk.curator(), null, STRINGS, path).lockPath(path + "-lock").buildQueue();
-        q.start();
-        try {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                q.put("task-" + i);
-            }
-            return n / ((System.nanoTime() - t0) / 1e9);
-        } finally {
-            q.close();
-        }
-    }
-
     private static double oursPutAll(ZkRecipes zk, String name, int n) {
         TaskQueue<String> q = TaskQueue.builder(zk, "bench/" + name, Serializers.utf8()).build();
         long t0 = System.nanoTime();
@@ -155,9 +141,10 @@ public final class QueueScenario implements Scenario {
         return n / ((System.nanoTime() - t0) / 1e9);
     }
 
-    private static double curatorPut(ZkRecipes zk, String path, int n) throws Exception {
+    /** Curator's put: with {@code background} its default (returns before the item is durable). */
+    private static double curatorPut(ZkRecipes zk, String path, int n, boolean background) throws Exception {
         DistributedQueue<String> q = QueueBuilder.builder(zk.curator(), null, STRINGS, path).lockPath(path + "-lock")
-                .putInBackground(false).buildQueue();
+                .putInBackground(background).buildQueue();
         q.start();
         try {
             long t0 = System.nanoTime();

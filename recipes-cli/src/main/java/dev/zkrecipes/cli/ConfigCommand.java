@@ -10,25 +10,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "config", description = "Shared configuration: get, set, list, watch.",
         subcommands = {ConfigCommand.Get.class, ConfigCommand.Set.class, ConfigCommand.ListKeys.class, ConfigCommand.Watch.class})
-final class ConfigCommand implements ConnectedCommand.Group, Runnable {
-
-    @ParentCommand
-    Zkr root;
-
-    @Override
-    public Zkr root() {
-        return root;
-    }
-
-    @Override
-    public void run() {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say get, set, list or watch");
-    }
+final class ConfigCommand extends GroupCommand {
 
     @Command(name = "get", description = "Print the value of KEY (exit 5 if there is none).")
     static final class Get extends ConnectedCommand {

@@ -177,7 +177,7 @@ final class DemoCommand implements Callable<Integer> {
     private void config(List<ZkRecipes> nodes) throws Exception {
         section("4. configuration every node sees the same");
         List<ConfigStore> stores = new ArrayList<>();
-        CountDownLatch seen = new CountDownLatch(2);
+        CountDownLatch seen = new CountDownLatch(4); // two keys reaching each of two other nodes
         try {
             for (int i = 0; i < 3; i++) {
                 ConfigStore s = ConfigStore.open(nodes.get(i), "demo");

@@ -8,25 +8,11 @@ import dev.zkrecipes.core.ZkRecipes;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "fs", description = "File-system metadata: ls, stat, put, mv, rm.",
         subcommands = {FsCommand.Ls.class, FsCommand.Stat.class, FsCommand.Put.class, FsCommand.Mv.class, FsCommand.Rm.class})
-final class FsCommand implements ConnectedCommand.Group, Runnable {
-
-    @ParentCommand
-    Zkr root;
-
-    @Override
-    public Zkr root() {
-        return root;
-    }
-
-    @Override
-    public void run() {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say ls, stat, put, mv or rm");
-    }
+final class FsCommand extends GroupCommand {
 
     @Command(name = "ls", description = "List a directory.")
     static final class Ls extends ConnectedCommand {

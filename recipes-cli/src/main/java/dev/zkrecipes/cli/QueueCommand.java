@@ -12,25 +12,11 @@ import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "queue", description = "Work queues: put, take, size, dead.",
         subcommands = {QueueCommand.Put.class, QueueCommand.Take.class, QueueCommand.Size.class, QueueCommand.Dead.class})
-final class QueueCommand implements ConnectedCommand.Group, Runnable {
-
-    @ParentCommand
-    Zkr root;
-
-    @Override
-    public Zkr root() {
-        return root;
-    }
-
-    @Override
-    public void run() {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say put, take, size or dead");
-    }
+final class QueueCommand extends GroupCommand {
 
     static TaskQueue<String> queue(ZkRecipes zk, String name) {
         return TaskQueue.builder(zk, name, Serializers.utf8()).build();
