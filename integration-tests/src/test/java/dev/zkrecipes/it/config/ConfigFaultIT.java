@@ -11,35 +11,25 @@ import dev.zkrecipes.config.FileMetadataStore;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.ProxiedClient;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The local copies after a server restart and a session expiry: rebuilt, nothing missed, nothing stale. */
 class ConfigFaultIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.server();
+
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static TestingServer server;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        ZkServers.closeQuietly(server);
-    }
 
     @Test
     void afterAServerRestartTheCopyCatchesUpAndListenersHearTheChange() throws Exception {
-        try (ZkRecipes writerZk = Clients.connect(server.getConnectString(), Duration.ofSeconds(10));
-             ZkRecipes readerZk = Clients.connect(server.getConnectString(), Duration.ofSeconds(10));
+        try (ZkRecipes writerZk = Clients.connect(zk.connectString(), Duration.ofSeconds(10));
+             ZkRecipes readerZk = Clients.connect(zk.connectString(), Duration.ofSeconds(10));
              ConfigStore writer = ConfigStore.open(writerZk, "restart");
              ConfigStore reader = ConfigStore.open(readerZk, "restart")) {
             writer.put("mode", "before");
@@ -47,7 +37,7 @@ class ConfigFaultIT {
             List<ConfigChange> seen = new CopyOnWriteArrayList<>();
             reader.addListener(seen::add);
 
-            server.restart();
+            zk.testingServer().restart();
             await().atMost(WAIT).until(() -> writerZk.curator().getZookeeperClient().isConnected());
             writer.put("mode", "after");
 
@@ -59,8 +49,8 @@ class ConfigFaultIT {
 
     @Test
     void afterSessionExpiryTheCopyRebuildsAndReportsWhatChangedMeanwhile() throws Exception {
-        try (ZkRecipes writerZk = Clients.connect(server.getConnectString());
-             ProxiedClient readerClient = ProxiedClient.connect(server.getConnectString(), server.getPort(), Duration.ofSeconds(2));
+        try (ZkRecipes writerZk = Clients.connect(zk.connectString());
+             ProxiedClient readerClient = ProxiedClient.connect(zk.connectString(), zk.port(), Duration.ofSeconds(2));
              ConfigStore writer = ConfigStore.open(writerZk, "expiry");
              ConfigStore reader = ConfigStore.open(readerClient.zk(), "expiry");
              FileMetadataStore fsWriter = FileMetadataStore.open(writerZk, "expiry");

@@ -10,8 +10,7 @@ import dev.zkrecipes.config.Versioned;
 import dev.zkrecipes.core.PayloadTooLargeException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
-import dev.zkrecipes.testing.Clients;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,34 +21,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
 
 /** ConfigStore on a real server, with stores on separate clients. */
 class ConfigStoreIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.withClients(4);
+
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static TestingServer server;
-    private static final List<ZkRecipes> clients = new ArrayList<>();
     private String name;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-        for (int i = 0; i < 4; i++) {
-            clients.add(Clients.connect(server.getConnectString()));
-        }
-    }
-
-    @AfterAll
-    static void stop() {
-        clients.forEach(ZkServers::closeQuietly);
-        ZkServers.closeQuietly(server);
-    }
 
     @BeforeEach
     void name(TestInfo info) {
@@ -58,7 +42,7 @@ class ConfigStoreIT {
 
     @Test
     void aWriteOnOneClientReachesAnotherClientsListenerInOrder() throws Exception {
-        try (ConfigStore a = ConfigStore.open(clients.get(0), name); ConfigStore b = ConfigStore.open(clients.get(1), name)) {
+        try (ConfigStore a = ConfigStore.open(zk.client(0), name); ConfigStore b = ConfigStore.open(zk.client(1), name)) {
             List<ConfigChange> seen = new CopyOnWriteArrayList<>();
             b.addListener(seen::add);
             for (int i = 1; i <= 5; i++) {
@@ -78,7 +62,7 @@ class ConfigStoreIT {
 
     @Test
     void aProcessReadsItsOwnWritesAtOnce() throws Exception {
-        try (ConfigStore a = ConfigStore.open(clients.get(0), name)) {
+        try (ConfigStore a = ConfigStore.open(zk.client(0), name)) {
             for (int i = 0; i < 50; i++) {
                 a.put("k", "v" + i);
                 assertThat(a.get("k")).contains("v" + i);
@@ -93,7 +77,7 @@ class ConfigStoreIT {
 
     @Test
     void anotherNodeNeverSeesHalfOfAPutAll() throws Exception {
-        try (ConfigStore writer = ConfigStore.open(clients.get(0), name); ConfigStore reader = ConfigStore.open(clients.get(1), name)) {
+        try (ConfigStore writer = ConfigStore.open(zk.client(0), name); ConfigStore reader = ConfigStore.open(zk.client(1), name)) {
             writer.putAll(Map.of("db.host", "h0", "db.port", "p0"));
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger torn = new AtomicInteger();
@@ -124,8 +108,8 @@ class ConfigStoreIT {
     void compareAndSetRaceHasExactlyOneWinner() throws Exception {
         List<ConfigStore> stores = new ArrayList<>();
         try {
-            for (ZkRecipes zk : clients) {
-                stores.add(ConfigStore.open(zk, name));
+            for (ZkRecipes c : zk.clients()) {
+                stores.add(ConfigStore.open(c, name));
             }
             int version = stores.get(0).put("leader", "none").version();
             await().atMost(WAIT).until(() -> stores.stream().allMatch(s -> s.get("leader").isPresent()));
@@ -154,7 +138,7 @@ class ConfigStoreIT {
 
     @Test
     void staleVersionIsRejectedButWritesToOtherKeysDoNotConflict() throws Exception {
-        try (ConfigStore a = ConfigStore.open(clients.get(0), name); ConfigStore b = ConfigStore.open(clients.get(1), name)) {
+        try (ConfigStore a = ConfigStore.open(zk.client(0), name); ConfigStore b = ConfigStore.open(zk.client(1), name)) {
             int v = a.put("timeout", "30s").version();
             b.put("other", "x");
             Versioned<String> next = a.compareAndSet("timeout", v, "45s");
@@ -169,7 +153,7 @@ class ConfigStoreIT {
 
     @Test
     void typedReadsParseOrUseTheDefault() throws Exception {
-        try (ConfigStore a = ConfigStore.open(clients.get(0), name)) {
+        try (ConfigStore a = ConfigStore.open(zk.client(0), name)) {
             a.putAll(Map.of("workers", "8", "big", "9000000000", "on", "TRUE", "wait", "250ms", "iso", "PT1M", "bad", "x"));
             assertThat(a.getInt("workers", 4)).isEqualTo(8);
             assertThat(a.getInt("missing", 4)).isEqualTo(4);
@@ -184,15 +168,15 @@ class ConfigStoreIT {
 
     @Test
     void badKeysAndOversizedValuesAreRefusedBeforeAnythingIsWritten() throws Exception {
-        try (ConfigStore a = ConfigStore.open(clients.get(0), name)) {
+        try (ConfigStore a = ConfigStore.open(zk.client(0), name)) {
             assertThatThrownBy(() -> a.put("a/b", "v")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'/'");
             assertThatThrownBy(() -> a.put("", "v")).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> a.put("tab\t", "v")).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> a.put("k", null)).isInstanceOf(NullPointerException.class);
-            assertThatThrownBy(() -> a.put("k", "x".repeat(clients.get(0).maxPayloadBytes())))
+            assertThatThrownBy(() -> a.put("k", "x".repeat(zk.client(0).maxPayloadBytes())))
                     .isInstanceOf(PayloadTooLargeException.class);
-            assertThatThrownBy(() -> ConfigStore.open(clients.get(0), "../x")).isInstanceOf(IllegalArgumentException.class);
-            assertThat(clients.get(0).curator().checkExists().forPath("/zkr/config/" + name)).isNull();
+            assertThatThrownBy(() -> ConfigStore.open(zk.client(0), "../x")).isInstanceOf(IllegalArgumentException.class);
+            assertThat(zk.client(0).curator().checkExists().forPath("/zkr/config/" + name)).isNull();
         }
     }
 }

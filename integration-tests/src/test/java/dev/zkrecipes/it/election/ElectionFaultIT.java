@@ -10,38 +10,28 @@ import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.election.Participant;
 import dev.zkrecipes.election.RevocationReason;
 import dev.zkrecipes.it.election.RecordingListener.Event;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.KeeperException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
 
 /** The election under faults on one real server: session expiry, connection cut, blackhole. */
 class ElectionFaultIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.server();
+
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    private static TestingServer server;
     private final List<ProxiedParticipant> participants = new ArrayList<>();
     private String election;
-
-    @BeforeAll
-    static void startServer() {
-        server = ZkServers.startServer();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        ZkServers.closeQuietly(server);
-    }
 
     @BeforeEach
     void name(TestInfo info) {
@@ -56,7 +46,7 @@ class ElectionFaultIT {
     /** Starts participants a, b, c in that order (so a leads) and waits until all three are in line. */
     private List<ProxiedParticipant> threeInLine(Duration session) throws InterruptedException {
         for (String id : List.of("a", "b", "c")) {
-            ProxiedParticipant p = new ProxiedParticipant(server.getConnectString(), server.getPort(), election, id, session);
+            ProxiedParticipant p = new ProxiedParticipant(zk.connectString(), zk.port(), election, id, session);
             participants.add(p);
             if (id.equals("a")) {
                 p.elector.awaitLeadership(WAIT).orElseThrow();

@@ -8,7 +8,7 @@ import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.testing.TokenHistory;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,12 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The safety property of the election under repeated random faults: every leader writes its token
@@ -35,22 +33,13 @@ import org.junit.jupiter.api.Test;
  */
 class ElectionSafetyIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.server();
+
     private static final Duration SESSION = Duration.ofSeconds(2);
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final int CANDIDATES = 4;
     private static final int ROUNDS = 12;
-
-    private static TestingServer server;
-
-    @BeforeAll
-    static void startServer() {
-        server = ZkServers.startServer();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        ZkServers.closeQuietly(server);
-    }
 
     private static byte[] bytes(long token) {
         return ByteBuffer.allocate(8).putLong(token).array();
@@ -79,7 +68,7 @@ class ElectionSafetyIT {
         AtomicInteger nextId = new AtomicInteger();
 
         Runnable addParticipant = () -> {
-            ProxiedParticipant p = new ProxiedParticipant(server.getConnectString(), server.getPort(), election,
+            ProxiedParticipant p = new ProxiedParticipant(zk.connectString(), zk.port(), election,
                     "p" + nextId.getAndIncrement(), SESSION);
             line.add(p);
             Thread writer = new Thread(() -> writeWhileLeading(p, resource, history, rejected, stop), "writer-" + p.id);
@@ -178,9 +167,9 @@ class ElectionSafetyIT {
         String election = "control";
         String resource = "/resource/" + election;
         TokenHistory history = new TokenHistory();
-        try (ProxiedParticipant a = new ProxiedParticipant(server.getConnectString(), server.getPort(), election, "a", SESSION)) {
+        try (ProxiedParticipant a = new ProxiedParticipant(zk.connectString(), zk.port(), election, "a", SESSION)) {
             Leadership oldTerm = a.elector.awaitLeadership(WAIT).orElseThrow();
-            try (ProxiedParticipant b = new ProxiedParticipant(server.getConnectString(), server.getPort(), election, "b", SESSION)) {
+            try (ProxiedParticipant b = new ProxiedParticipant(zk.connectString(), zk.port(), election, "b", SESSION)) {
                 staleWriteControl(a, b, oldTerm, resource, history);
             }
         }

@@ -12,36 +12,26 @@ import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.lock.LockListener;
 import dev.zkrecipes.testing.ProxiedClient;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
 
 /** The lock under faults: the holder's session expires, the holder is silently partitioned. */
 class LockFaultIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.server();
+
     private static final Duration SESSION = Duration.ofSeconds(3);
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static TestingServer server;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        ZkServers.closeQuietly(server);
-    }
 
     private static ProxiedClient client() {
-        return ProxiedClient.connect(server.getConnectString(), server.getPort(), SESSION);
+        return ProxiedClient.connect(zk.connectString(), zk.port(), SESSION);
     }
 
     /** Acquires on a thread of its own, records when, releases on {@code release}. */

@@ -11,8 +11,7 @@ import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.DistributedSemaphore;
 import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.lock.LockHolder;
-import dev.zkrecipes.testing.Clients;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,34 +20,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
 
 /** The lock's contract on one real server, across separate clients. */
 class LockIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.withClients(4);
+
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static TestingServer server;
-    private static final List<ZkRecipes> clients = new ArrayList<>();
     private String name;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-        for (int i = 0; i < 4; i++) {
-            clients.add(Clients.connect(server.getConnectString()));
-        }
-    }
-
-    @AfterAll
-    static void stop() {
-        clients.forEach(ZkServers::closeQuietly);
-        ZkServers.closeQuietly(server);
-    }
 
     @BeforeEach
     void name(TestInfo info) {
@@ -56,7 +40,7 @@ class LockIT {
     }
 
     private ZkRecipes client(int i) {
-        return clients.get(i);
+        return zk.client(i);
     }
 
     private List<String> nodes() throws Exception {
@@ -76,7 +60,7 @@ class LockIT {
         List<CompletableFuture<Void>> workers = new ArrayList<>();
         for (int c = 0; c < 4; c++) {
             DistributedLock lock = DistributedLock.of(client(c), name);
-            ZkRecipes zk = client(c);
+            ZkRecipes worker = client(c);
             for (int t = 0; t < 2; t++) {
                 workers.add(CompletableFuture.runAsync(() -> {
                     for (int r = 0; r < rounds; r++) {
@@ -84,8 +68,8 @@ class LockIT {
                             if (inside.incrementAndGet() != 1) {
                                 overlaps.incrementAndGet();
                             }
-                            int value = Integer.parseInt(new String(zk.curator().getData().forPath(counter), UTF_8));
-                            h.commit(zk.curator().transactionOp().setData().forPath(counter, Integer.toString(value + 1).getBytes(UTF_8)));
+                            int value = Integer.parseInt(new String(worker.curator().getData().forPath(counter), UTF_8));
+                            h.commit(worker.curator().transactionOp().setData().forPath(counter, Integer.toString(value + 1).getBytes(UTF_8)));
                             inside.decrementAndGet();
                         } catch (Exception e) {
                             throw new IllegalStateException(e);

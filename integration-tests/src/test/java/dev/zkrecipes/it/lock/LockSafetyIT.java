@@ -10,7 +10,7 @@ import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.testing.ProxiedClient;
 import dev.zkrecipes.testing.TokenHistory;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,11 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The lock's safety property under random faults: clients loop acquire → guarded write of their
@@ -36,21 +34,13 @@ import org.junit.jupiter.api.Test;
  */
 class LockSafetyIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.server();
+
     private static final Duration SESSION = Duration.ofSeconds(2);
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final int CLIENTS = 4;
     private static final int ROUNDS = 10;
-    private static TestingServer server;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        ZkServers.closeQuietly(server);
-    }
 
     private static byte[] bytes(long token) {
         return ByteBuffer.allocate(8).putLong(token).array();
@@ -74,7 +64,7 @@ class LockSafetyIT {
         List<Thread> workers = new ArrayList<>();
         try {
             for (int i = 0; i < CLIENTS; i++) {
-                ProxiedClient c = ProxiedClient.connect(server.getConnectString(), server.getPort(), SESSION);
+                ProxiedClient c = ProxiedClient.connect(zk.connectString(), zk.port(), SESSION);
                 clients.add(c);
                 Thread w = new Thread(() -> work(c, resource, history, refused, stop), "lock-worker-" + i);
                 w.setDaemon(true);
@@ -143,8 +133,8 @@ class LockSafetyIT {
     void checkerCatchesAStaleUnfencedWriteThatTheGuardRefuses() throws Exception {
         String resource = "/resource/lock-control";
         TokenHistory history = new TokenHistory();
-        try (ProxiedClient a = ProxiedClient.connect(server.getConnectString(), server.getPort(), SESSION);
-             ProxiedClient b = ProxiedClient.connect(server.getConnectString(), server.getPort(), SESSION)) {
+        try (ProxiedClient a = ProxiedClient.connect(zk.connectString(), zk.port(), SESSION);
+             ProxiedClient b = ProxiedClient.connect(zk.connectString(), zk.port(), SESSION)) {
             CuratorFramework ca = a.zk().curator();
             CuratorFramework cb = b.zk().curator();
             ca.create().creatingParentsIfNeeded().forPath(resource, bytes(0));

@@ -2,45 +2,28 @@ package dev.zkrecipes.it.lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.DistributedReadWriteLock;
 import dev.zkrecipes.lock.DistributedSemaphore;
 import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.lock.Permit;
-import dev.zkrecipes.testing.Clients;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInfo;
 
 class ReadWriteAndSemaphoreIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.withClients(4);
+
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static TestingServer server;
-    private static final List<ZkRecipes> clients = new ArrayList<>();
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-        for (int i = 0; i < 4; i++) {
-            clients.add(Clients.connect(server.getConnectString()));
-        }
-    }
-
-    @AfterAll
-    static void stop() {
-        clients.forEach(ZkServers::closeQuietly);
-        ZkServers.closeQuietly(server);
-    }
 
     private static String name(TestInfo info) {
         return "it/" + info.getTestMethod().orElseThrow().getName();
@@ -51,15 +34,15 @@ class ReadWriteAndSemaphoreIT {
         String name = name(info);
         List<LockHandle> readers = new ArrayList<>();
         for (int c = 0; c < 3; c++) {
-            readers.add(DistributedReadWriteLock.of(clients.get(c), name).readLock().tryAcquire(Duration.ZERO).orElseThrow());
+            readers.add(DistributedReadWriteLock.of(zk.client(c), name).readLock().tryAcquire(Duration.ZERO).orElseThrow());
         }
-        DistributedLock writer = DistributedReadWriteLock.of(clients.get(3), name).writeLock();
+        DistributedLock writer = DistributedReadWriteLock.of(zk.client(3), name).writeLock();
         assertThat(writer.tryAcquire(Duration.ofMillis(200))).isEmpty();
 
         readers.forEach(LockHandle::close);
         try (LockHandle w = writer.tryAcquire(WAIT).orElseThrow()) {
-            assertThat(DistributedReadWriteLock.of(clients.get(0), name).readLock().tryAcquire(Duration.ofMillis(200))).isEmpty();
-            assertThat(DistributedReadWriteLock.of(clients.get(1), name).writeLock().tryAcquire(Duration.ZERO)).isEmpty();
+            assertThat(DistributedReadWriteLock.of(zk.client(0), name).readLock().tryAcquire(Duration.ofMillis(200))).isEmpty();
+            assertThat(DistributedReadWriteLock.of(zk.client(1), name).writeLock().tryAcquire(Duration.ZERO)).isEmpty();
             assertThat(w.token()).isGreaterThan(readers.get(2).token());
         }
     }
@@ -67,10 +50,10 @@ class ReadWriteAndSemaphoreIT {
     @Test
     void writerDowngradesToReadAndLetsOtherReadersIn(TestInfo info) throws Exception {
         String name = name(info);
-        DistributedReadWriteLock rw = DistributedReadWriteLock.of(clients.get(0), name);
+        DistributedReadWriteLock rw = DistributedReadWriteLock.of(zk.client(0), name);
         LockHandle write = rw.writeLock().acquire();
         LockHandle read = rw.readLock().tryAcquire(Duration.ZERO).orElseThrow();
-        DistributedLock otherReader = DistributedReadWriteLock.of(clients.get(1), name).readLock();
+        DistributedLock otherReader = DistributedReadWriteLock.of(zk.client(1), name).readLock();
         assertThat(otherReader.tryAcquire(Duration.ZERO)).isEmpty();
 
         write.close();
@@ -97,7 +80,7 @@ class ReadWriteAndSemaphoreIT {
         AtomicInteger most = new AtomicInteger();
         List<CompletableFuture<Void>> workers = new ArrayList<>();
         for (int c = 0; c < 4; c++) {
-            DistributedSemaphore sem = DistributedSemaphore.of(clients.get(c), name, permits);
+            DistributedSemaphore sem = DistributedSemaphore.of(zk.client(c), name, permits);
             workers.add(CompletableFuture.runAsync(() -> {
                 for (int r = 0; r < 10; r++) {
                     try (Permit p = sem.acquire()) {
@@ -113,18 +96,18 @@ class ReadWriteAndSemaphoreIT {
         }
         CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         assertThat(most.get()).isBetween(1, permits);
-        assertThat(clients.get(0).curator().getChildren().forPath("/zkr/semaphores/" + name)).isEmpty();
+        assertThat(zk.client(0).curator().getChildren().forPath("/zkr/semaphores/" + name)).isEmpty();
     }
 
     @Test
     void semaphoreGrantsExactlyItsPermitsAtOnceAndAPermitMayBeReturnedFromAnotherThread(TestInfo info) throws Exception {
         String name = name(info);
-        DistributedSemaphore sem = DistributedSemaphore.of(clients.get(0), name, 3);
+        DistributedSemaphore sem = DistributedSemaphore.of(zk.client(0), name, 3);
         List<Permit> held = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             held.add(sem.tryAcquire(Duration.ZERO).orElseThrow());
         }
-        DistributedSemaphore other = DistributedSemaphore.of(clients.get(1), name, 3);
+        DistributedSemaphore other = DistributedSemaphore.of(zk.client(1), name, 3);
         assertThat(other.tryAcquire(Duration.ofMillis(200))).isEmpty();
         assertThat(sem.holders()).hasSize(3).allMatch(h -> h.holding());
 

@@ -11,6 +11,7 @@ import dev.zkrecipes.queue.Task;
 import dev.zkrecipes.queue.TaskQueue;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.ProxiedClient;
+import dev.zkrecipes.testing.EmbeddedZk;
 import dev.zkrecipes.testing.ZkServers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,10 +22,8 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * No loss, no acknowledged redelivery: producers and consumers on separate clients, 10,000 tasks,
@@ -32,18 +31,10 @@ import org.junit.jupiter.api.Test;
  */
 class TaskQueueFaultIT {
 
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.server();
+
     private static final int TASKS = Integer.getInteger("zkr.queue.tasks", 10_000);
-    private static TestingServer server;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-    }
-
-    @AfterAll
-    static void stop() {
-        ZkServers.closeQuietly(server);
-    }
 
     @Test
     void everyTaskIsProcessedAndNoAcknowledgedTaskComesBackUnderRandomSessionExpiry() throws Exception {
@@ -60,9 +51,9 @@ class TaskQueueFaultIT {
         List<Thread> threads = new ArrayList<>();
         try {
             for (int p = 0; p < 3; p++) {
-                ZkRecipes zk = Clients.connect(server.getConnectString());
-                producers.add(zk);
-                TaskQueue<String> q = TaskQueue.builder(zk, "no-loss", Serializers.utf8()).build();
+                ZkRecipes producerZk = Clients.connect(zk.connectString());
+                producers.add(producerZk);
+                TaskQueue<String> q = TaskQueue.builder(producerZk, "no-loss", Serializers.utf8()).build();
                 int producer = p;
                 threads.add(new Thread(() -> {
                     for (int i = 0; i < TASKS / 3 + (producer == 0 ? TASKS % 3 : 0); i += 50) {
@@ -83,7 +74,7 @@ class TaskQueueFaultIT {
                 }, "producer-" + p));
             }
             for (int c = 0; c < 4; c++) {
-                ProxiedClient client = ProxiedClient.connect(server.getConnectString(), server.getPort(), Duration.ofSeconds(2));
+                ProxiedClient client = ProxiedClient.connect(zk.connectString(), zk.port(), Duration.ofSeconds(2));
                 consumers.add(client);
                 TaskQueue<String> q = TaskQueue.builder(client.zk(), "no-loss", Serializers.utf8()).build();
                 for (int t = 0; t < 2; t++) {
