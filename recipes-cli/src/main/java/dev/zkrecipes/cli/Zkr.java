@@ -137,7 +137,11 @@ public final class Zkr implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "error"));
+        // the embedded servers and clients report every fault a demo or benchmark provokes: keep them quiet
+        for (String logger : new String[] {"defaultLogLevel", "log.org.apache.zookeeper", "log.org.apache.curator"}) {
+            String key = "org.slf4j.simpleLogger." + logger;
+            System.setProperty(key, System.getProperty(key, "error"));
+        }
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         System.exit(execute(out, err, args));

@@ -50,7 +50,10 @@ import org.apache.zookeeper.data.Stat;
  * {@link VersionConflictException}.
  *
  * <p><b>Reads:</b> {@link #stat} answers from the local copy (a Curator {@code CuratorCache} of the
- * tree) without a round trip; {@link #list} reads the directory from the ensemble. After a write
+ * tree) without a round trip when the entry is there, and confirms a miss on the ensemble (so a
+ * rename in flight never looks like neither name); {@link #list} reads the directory from the
+ * ensemble. Versions start again at 0 when an entry is re-created (by a rename, say): a
+ * compare-and-set with a version from before matches the new entry. After a write
  * returns, this store's {@code stat} shows it (the write waits, briefly, for the local copy).
  *
  * <p><b>Connection loss:</b> {@code stat} keeps answering from the last copy; writes retry under the
@@ -125,7 +128,21 @@ public final class FileMetadataStore implements AutoCloseable {
      */
     public Optional<Versioned<FileMetadata>> stat(String path) {
         String zkPath = zkPath(FsPaths.validate(path));
-        return cache.get(zkPath).map(d -> new Versioned<>(MetadataCodec.decode(d.getData(), path), d.getStat().getVersion()));
+        Optional<ChildData> cached = cache.get(zkPath);
+        if (cached.isPresent()) {
+            return cached.map(d -> new Versioned<>(MetadataCodec.decode(d.getData(), path), d.getStat().getVersion()));
+        }
+        // A miss is confirmed on the ensemble: the local copy learns of a rename as a delete and a
+        // create one after the other, and must not report that neither name exists in between.
+        try {
+            Stat stat = new Stat();
+            byte[] data = curator.getData().storingStatIn(stat).forPath(zkPath);
+            return Optional.of(new Versioned<>(MetadataCodec.decode(data, path), stat.getVersion()));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "reading '" + path + "' in file store '" + name + "'");
+        }
     }
 
     /**
@@ -176,7 +193,9 @@ public final class FileMetadataStore implements AutoCloseable {
                 }
                 ops.add(curator.transactionOp().create().forPath(zkPath(path), data));
                 curator.transaction().forOperations(ops);
-                return new Versioned<>(metadata, awaitLocal(zkPath(path)));
+                awaitLocal(zkPath(path));
+                // a new znode is at version 0; a later version would be another client's update
+                return new Versioned<>(metadata, 0);
             } catch (KeeperException.NodeExistsException e) {
                 if (ops.size() == 1 || attempt >= 3 || exists(zkPath(path))) {
                     throw new AlreadyExistsException("'" + path + "' already exists in file store '" + name + "'", e);
@@ -217,8 +236,9 @@ public final class FileMetadataStore implements AutoCloseable {
         requireNonNull(metadata, "metadata");
         byte[] data = PayloadLimit.check(zk, MetadataCodec.encode(metadata), "metadata of '" + path + "'");
         try {
-            curator.setData().withVersion(expectedVersion).forPath(zkPath(path), data);
-            return new Versioned<>(metadata, awaitLocal(zkPath(path)));
+            Stat written = curator.setData().withVersion(expectedVersion).forPath(zkPath(path), data);
+            awaitLocal(zkPath(path), written.getMzxid());
+            return new Versioned<>(metadata, written.getVersion());
         } catch (KeeperException.BadVersionException e) {
             throw new VersionConflictException("'" + path + "' in file store '" + name + "' is no longer at version "
                     + expectedVersion + ": another client updated it first; stat it again and retry", e);
@@ -258,7 +278,11 @@ public final class FileMetadataStore implements AutoCloseable {
                 for (int i = subtree.size() - 1; i >= 0; i--) {
                     ops.add(curator.transactionOp().delete().forPath(subtree.get(i)));
                 }
-                if (subtree.size() * 2L * zkPath.length() + 1024 < zk.maxPayloadBytes()) {
+                long size = 1024;
+                for (String node : subtree) {
+                    size += node.length() + 32L;
+                }
+                if (size < zk.maxPayloadBytes()) {
                     curator.transaction().forOperations(ops);
                 } else {
                     curator.delete().deletingChildrenIfNeeded().forPath(zkPath);
@@ -307,16 +331,19 @@ public final class FileMetadataStore implements AutoCloseable {
                 List<CuratorOp> ops = new ArrayList<>();
                 List<String> targets = new ArrayList<>();
                 long size = 0;
+                List<Integer> versions = new ArrayList<>();
                 for (String node : subtree) {
                     Stat stat = new Stat();
                     byte[] data = curator.getData().storingStatIn(stat).forPath(node);
+                    versions.add(stat.getVersion());
                     String target = zkPath(to) + node.substring(fromZk.length());
                     ops.add(curator.transactionOp().create().forPath(target, data));
                     targets.add(target);
                     size += data.length + target.length() + node.length() + 64;
                 }
                 for (int i = subtree.size() - 1; i >= 0; i--) {
-                    ops.add(curator.transactionOp().delete().forPath(subtree.get(i)));
+                    // at the version we copied: an update that lands meanwhile fails the move, not vanishes
+                    ops.add(curator.transactionOp().delete().withVersion(versions.get(i)).forPath(subtree.get(i)));
                 }
                 PayloadLimit.check(zk, size, "moving '" + from + "' with " + subtree.size() + " entries in one transaction");
                 curator.transaction().forOperations(ops);
@@ -327,7 +354,7 @@ public final class FileMetadataStore implements AutoCloseable {
                 return;
             } catch (KeeperException.NodeExistsException e) {
                 throw new AlreadyExistsException("'" + to + "' already exists in file store '" + name + "'", e);
-            } catch (KeeperException.NoNodeException | KeeperException.NotEmptyException changed) {
+            } catch (KeeperException.NoNodeException | KeeperException.NotEmptyException | KeeperException.BadVersionException changed) {
                 if (!exists(zkPath(from))) {
                     throw new NoSuchPathException("'" + from + "' does not exist in file store '" + name + "'", changed);
                 }
@@ -442,6 +469,11 @@ public final class FileMetadataStore implements AutoCloseable {
             }
         }
         return result;
+    }
+
+    /** Waits until the local copy shows {@code zkPath} at least as of transaction {@code mzxid}. */
+    private void awaitLocal(String zkPath, long mzxid) throws InterruptedException {
+        awaitCache(() -> cache.get(zkPath).map(d -> d.getStat().getMzxid() >= mzxid).orElse(false));
     }
 
     /** Waits until the local copy shows at least what the ensemble has now at {@code zkPath}; its version. */

@@ -182,6 +182,46 @@ class FileMetadataStoreIT {
     }
 
     @Test
+    void anUpdateThatSucceededIsNeverLostToAConcurrentRename() throws Exception {
+        a.create("/x", file(0));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger lastConfirmed = new AtomicInteger();
+        CompletableFuture<Void> updater = CompletableFuture.runAsync(() -> {
+            int next = 1;
+            while (!stop.get()) {
+                for (String path : List.of("/x", "/y")) {
+                    var current = b.stat(path);
+                    if (current.isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        b.update(path, current.get().version(), file(next));
+                        lastConfirmed.set(next++);
+                    } catch (VersionConflictException | NoSuchPathException raced) {
+                        // the rename moved it, or copied it first: look again
+                    }
+                }
+            }
+        });
+        for (int i = 0; i < 40; i++) {
+            a.rename(i % 2 == 0 ? "/x" : "/y", i % 2 == 0 ? "/y" : "/x");
+        }
+        stop.set(true);
+        updater.get(10, TimeUnit.SECONDS);
+        long onServer = MetadataOnServer.size(zkA, "/zkr/fs/" + a.name() + "/x");
+        assertThat(lastConfirmed.get()).isPositive();
+        assertThat(onServer).isEqualTo(lastConfirmed.get());
+    }
+
+    /** Reads an entry's size straight from the ensemble, bypassing every local copy. */
+    private static final class MetadataOnServer {
+        static long size(ZkRecipes zk, String zkPath) throws Exception {
+            String json = new String(zk.curator().getData().forPath(zkPath), java.nio.charset.StandardCharsets.UTF_8);
+            return Long.parseLong(json.replaceAll(".*\"size\":(\\d+).*", "$1"));
+        }
+    }
+
+    @Test
     void renameMovesAWholeDirectoryAndRefusesWhatDoesNotFitInOneTransaction() {
         for (int i = 0; i < 10; i++) {
             a.create("/in/sub/f" + i, file(i));
