@@ -2,40 +2,24 @@ package dev.zkrecipes.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.LockHandle;
-import dev.zkrecipes.testing.Clients;
-import dev.zkrecipes.testing.ZkServers;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.curator.test.TestingServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The real commands, run in-process against a real server. */
 class ZkrTest {
 
-    private static TestingServer server;
-    private static ZkRecipes zk;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-        zk = Clients.connect(server.getConnectString());
-    }
-
-    @AfterAll
-    static void stop() {
-        ZkServers.closeQuietly(zk);
-        ZkServers.closeQuietly(server);
-    }
+    @RegisterExtension
+    static final EmbeddedZk server = EmbeddedZk.withClients(1);
 
     /** Exit code, stdout and stderr of one run. */
     record Run(int code, String out, String err) {
@@ -44,7 +28,7 @@ class ZkrTest {
     private static Run zkr(String... args) {
         String[] all = new String[args.length + 2];
         all[0] = "--connect";
-        all[1] = server.getConnectString();
+        all[1] = server.connectString();
         System.arraycopy(args, 0, all, 2, args.length);
         return raw(all);
     }
@@ -81,7 +65,7 @@ class ZkrTest {
 
     @Test
     void lockTimesOutWithCode4WhileAnotherClientHoldsIt() throws Exception {
-        try (LockHandle held = DistributedLock.of(zk, "cli-busy").acquire()) {
+        try (LockHandle held = DistributedLock.of(server.client(0), "cli-busy").acquire()) {
             Run timedOut = zkr("lock", "cli-busy", "--timeout", "200ms", "--", "true");
             assertThat(timedOut.code()).isEqualTo(Zkr.TIMEOUT);
             assertThat(timedOut.err()).contains("not free within 200ms");
@@ -135,7 +119,7 @@ class ZkrTest {
         Run bad = zkr("leader", "a//b");
         assertThat(bad.code()).isEqualTo(Zkr.USAGE);
         assertThat(bad.err().strip()).startsWith("zkr: recipe name 'a//b'").doesNotContain("\tat ");
-        assertThat(raw("--connect", server.getConnectString(), "--verbose", "leader", "a//b").err()).contains("\tat ");
+        assertThat(raw("--connect", server.connectString(), "--verbose", "leader", "a//b").err()).contains("\tat ");
         assertThat(raw("--no-such-option").code()).isEqualTo(Zkr.USAGE);
         assertThat(raw("--help").out()).contains("Exit codes:").contains("3  no ZooKeeper server reachable");
     }

@@ -3,39 +3,24 @@ package dev.zkrecipes.it.election;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.election.LeaderElector;
-import dev.zkrecipes.testing.Clients;
+import dev.zkrecipes.testing.EmbeddedZk;
 import dev.zkrecipes.testing.ZkServers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.server.ServerMetrics;
 import org.apache.zookeeper.server.metric.AvgMinMaxCounter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A hand-off among many candidates wakes the successor, not the herd. */
 class HandOffHerdIT {
 
     private static final int CANDIDATES = 100;
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static TestingServer server;
-    private static ZkRecipes zk;
-
-    @BeforeAll
-    static void start() {
-        server = ZkServers.startServer();
-        zk = Clients.connect(server.getConnectString());
-    }
-
-    @AfterAll
-    static void stop() {
-        ZkServers.closeQuietly(zk);
-        ZkServers.closeQuietly(server);
-    }
+    @RegisterExtension
+    static final EmbeddedZk server = EmbeddedZk.withClients(1);
 
     /** Watches the server fired, of every kind a hand-off could trigger (the server's own count). */
     private static long watchNotifications() {
@@ -53,7 +38,7 @@ class HandOffHerdIT {
         List<LeaderElector> line = new ArrayList<>();
         try {
             for (int i = 0; i < CANDIDATES; i++) {
-                LeaderElector e = LeaderElector.builder(zk, "herd").participantId("c" + i).build();
+                LeaderElector e = LeaderElector.builder(server.client(0), "herd").participantId("c" + i).build();
                 e.start();
                 line.add(e);
             }
