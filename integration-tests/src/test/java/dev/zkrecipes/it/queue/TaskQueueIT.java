@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -208,6 +209,47 @@ class TaskQueueIT {
         await().atMost(WAIT).until(() -> q.size() == 0);
         // drained buckets are removed as consumers pass them
         assertThat(zk.curator().getChildren().forPath("/zkr/queues/" + name + "/tasks").size()).isLessThanOrEqualTo(3);
+    }
+
+    @Test
+    void pipelinedPutsStillMoveOnFromAFullBucket() throws Exception {
+        TaskQueue<String> q = TaskQueue.builder(zk, name, Serializers.utf8()).bucketSize(100).build();
+        List<java.util.concurrent.CompletableFuture<String>> puts = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            puts.add(q.putAsync("t" + i));
+        }
+        java.util.concurrent.CompletableFuture.allOf(puts.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(q.size()).isEqualTo(2000);
+        assertThat(q.largestBucket()).isLessThanOrEqualTo(200);
+    }
+
+    @Test
+    void aProcessThatOnlyConsumesFollowsTheTailAndRemovesDrainedBuckets() throws Exception {
+        TaskQueue<String> producer = TaskQueue.builder(zk, name, Serializers.utf8()).bucketSize(10).build();
+        TaskQueue<String> consumer = TaskQueue.builder(other, name, Serializers.utf8()).bucketSize(10).build();
+        for (int i = 0; i < 50; i++) {
+            producer.put("t" + i);
+        }
+        for (int i = 0; i < 50; i++) {
+            consumer.poll(WAIT).orElseThrow().ack();
+        }
+        assertThat(consumer.poll(Duration.ofMillis(200))).isEmpty();
+        assertThat(zk.curator().getChildren().forPath("/zkr/queues/" + name + "/tasks").size()).isLessThanOrEqualTo(2);
+
+        java.util.concurrent.CompletableFuture<Optional<Task<String>>> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return consumer.poll(Duration.ofSeconds(20));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().pollDelay(Duration.ofMillis(300)).atMost(WAIT).until(() -> true);
+        long put = System.nanoTime();
+        producer.put("late");
+        assertThat(waiting.get(20, java.util.concurrent.TimeUnit.SECONDS)).hasValueSatisfying(t -> t.ack());
+        // woken by the put, not by the end of its 20 s poll
+        assertThat(Duration.ofNanos(System.nanoTime() - put)).isLessThan(Duration.ofSeconds(5));
     }
 
     private static long watchNotifications() {

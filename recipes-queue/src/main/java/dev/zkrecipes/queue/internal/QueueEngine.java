@@ -156,13 +156,20 @@ public final class QueueEngine {
     public java.util.concurrent.CompletableFuture<String> putAsync(byte[] payload) {
         PayloadLimit.check(zk, payload.length + 64L, "task of queue '" + queueName + "'");
         java.util.concurrent.CompletableFuture<String> result = new java.util.concurrent.CompletableFuture<>();
-        long bucket = tailBucket;
+        long bucket;
+        try {
+            bucket = bucketForNextAsyncPut();
+        } catch (Exception e) {
+            result.completeExceptionally(ZkErrors.translate(e, "putting into queue '" + queueName + "'"));
+            return result;
+        }
         try {
             curator.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).inBackground((client, event) -> {
                 if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
                     String path = event.getName();
                     result.complete(layout.taskId(path));
-                    if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) + 1 == bucketSize) {
+                    if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) + 1 >= bucketSize && bucket == tailBucket
+                            && advancing.compareAndSet(bucket, bucket + 1)) {
                         // exactly one put sees the bucket fill up: it moves the tail, off the event thread
                         java.util.concurrent.CompletableFuture.runAsync(() -> {
                             try {
@@ -188,6 +195,29 @@ public final class QueueEngine {
             result.completeExceptionally(ZkErrors.translate(e, "putting into queue '" + queueName + "'"));
         }
         return result;
+    }
+
+    // puts sent without waiting, per bucket: a pipelined producer moves on after bucketSize of them,
+    // before any reply could tell it the bucket is full; guarded by asyncPuts
+    private final Object asyncPuts = new Object();
+    private long asyncBucket = -1;
+    private int asyncSent;
+    private final java.util.concurrent.atomic.AtomicLong advancing = new java.util.concurrent.atomic.AtomicLong(-1);
+
+    private long bucketForNextAsyncPut() throws Exception {
+        synchronized (asyncPuts) {
+            if (asyncBucket != tailBucket) {
+                asyncBucket = tailBucket;
+                asyncSent = 0;
+            }
+            if (asyncSent >= bucketSize) {
+                advanceTail(asyncBucket);
+                asyncBucket = tailBucket;
+                asyncSent = 0;
+            }
+            asyncSent++;
+            return asyncBucket;
+        }
     }
 
     /** Moves producers on from a full bucket: the next bucket is made first, then the tail points at it. */
@@ -268,6 +298,8 @@ public final class QueueEngine {
     /** Reads the oldest buckets that hold unclaimed tasks into {@code candidates}; false if none. */
     private boolean refill() {
         try {
+            // a process that only consumes learns where producers are from the tail node
+            tailBucket = Math.max(tailBucket, readTail());
             List<String> buckets = new ArrayList<>(curator.getChildren().forPath(layout.tasks));
             Collections.sort(buckets);
             Set<String> claimed = new HashSet<>(curator.getChildren().forPath(layout.claims));
@@ -568,9 +600,10 @@ public final class QueueEngine {
                 }
             }
             // first in line: watch where work appears
-            curator.getData().usingWatcher(wake).forPath(layout.tail);
+            long tail = Math.max(tailBucket, Long.parseLong(new String(curator.getData().usingWatcher(wake).forPath(layout.tail),
+                    StandardCharsets.US_ASCII).trim()));
+            tailBucket = tail;
             Set<String> claimed = new HashSet<>(curator.getChildren().usingWatcher(wake).forPath(layout.claims));
-            long tail = tailBucket;
             for (long b = Math.max(0, tail - 1); b <= tail; b++) {
                 try {
                     for (String child : curator.getChildren().usingWatcher(wake).forPath(layout.bucket(b))) {
