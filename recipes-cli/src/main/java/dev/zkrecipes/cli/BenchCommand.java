@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", description = {"Run the benchmark suite on an embedded server: every figure next to Curator's",
-        "recipe and the raw ZooKeeper client measured in the same run. Also writes the results as JSON."})
+@Command(name = "bench", description = {"Run the benchmark suite on an embedded server, with JSON results.",
+        "Every figure next to Curator's recipe and the raw ZooKeeper client measured in the same run."})
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..*", description = "scenarios (default: election lock queue config)")

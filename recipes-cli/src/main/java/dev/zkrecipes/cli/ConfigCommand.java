@@ -21,6 +21,11 @@ final class ConfigCommand extends GroupCommand {
         @Parameters(index = "0", description = "store name")
         String name;
 
+        @Override
+        String recipeName() {
+            return name;
+        }
+
         @Parameters(index = "1", description = "key")
         String key;
 
@@ -43,6 +48,11 @@ final class ConfigCommand extends GroupCommand {
         @Parameters(index = "0", description = "store name")
         String name;
 
+        @Override
+        String recipeName() {
+            return name;
+        }
+
         @Parameters(index = "1..*", arity = "1..*", description = "key=value pairs")
         Map<String, String> values;
 
@@ -61,6 +71,11 @@ final class ConfigCommand extends GroupCommand {
         String name;
 
         @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
         int run(ZkRecipes zk) throws Exception {
             try (ConfigStore store = ConfigStore.open(zk, name)) {
                 for (Map.Entry<String, Versioned<String>> e : store.snapshot().entrySet()) {
@@ -75,6 +90,11 @@ final class ConfigCommand extends GroupCommand {
     static final class Watch extends ConnectedCommand {
         @Parameters(index = "0", description = "store name")
         String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
 
         @Option(names = "--for", description = "stop after this long, e.g. 30s")
         String duration;

@@ -31,8 +31,17 @@ abstract class ConnectedCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
+    /** The recipe name this command works on, checked before connecting; null if none. */
+    String recipeName() {
+        return null;
+    }
+
     @Override
     public Integer call() throws Exception {
+        if (recipeName() != null) {
+            // bad input fails at once, before a connection is even tried
+            dev.zkrecipes.core.internal.RecipePaths.validateName(recipeName());
+        }
         try (ZkRecipes zk = root().connect()) {
             return run(zk);
         }

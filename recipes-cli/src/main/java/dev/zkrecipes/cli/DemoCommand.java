@@ -32,8 +32,8 @@ import org.apache.curator.test.TestingCluster;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 
-@Command(name = "demo", description = {"Walk through the recipes live on an embedded 3-node ZooKeeper ensemble:",
-        "election with a server crash and a hand-off, a contended lock, a queue surviving a consumer crash,",
+@Command(name = "demo", description = {"Walk through the recipes live on an embedded 3-node ensemble.",
+        "Election with a server crash and a hand-off, a contended lock, a queue surviving a consumer crash,",
         "a config change reaching every node. Finishes by itself in well under a minute."})
 final class DemoCommand implements Callable<Integer> {
 

@@ -20,6 +20,11 @@ final class ElectCommand extends ConnectedCommand {
     @Parameters(index = "0", description = "election name")
     String name;
 
+    @Override
+    String recipeName() {
+        return name;
+    }
+
     @Option(names = "--id", required = true, description = "this participant's id")
     String id;
 

@@ -19,6 +19,11 @@ final class FsCommand extends GroupCommand {
         @Parameters(index = "0", description = "store name")
         String name;
 
+        @Override
+        String recipeName() {
+            return name;
+        }
+
         @Parameters(index = "1", defaultValue = "/", description = "directory (default /)")
         String path;
 
@@ -35,6 +40,11 @@ final class FsCommand extends GroupCommand {
     static final class Stat extends ConnectedCommand {
         @Parameters(index = "0", description = "store name")
         String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
 
         @Parameters(index = "1", description = "path")
         String path;
@@ -54,6 +64,11 @@ final class FsCommand extends GroupCommand {
     static final class Put extends ConnectedCommand {
         @Parameters(index = "0", description = "store name")
         String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
 
         @Parameters(index = "1", description = "path")
         String path;
@@ -92,6 +107,11 @@ final class FsCommand extends GroupCommand {
         @Parameters(index = "0", description = "store name")
         String name;
 
+        @Override
+        String recipeName() {
+            return name;
+        }
+
         @Parameters(index = "1", description = "from")
         String from;
 
@@ -111,6 +131,11 @@ final class FsCommand extends GroupCommand {
     static final class Rm extends ConnectedCommand {
         @Parameters(index = "0", description = "store name")
         String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
 
         @Parameters(index = "1", description = "path")
         String path;

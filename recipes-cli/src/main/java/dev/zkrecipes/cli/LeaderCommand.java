@@ -14,6 +14,11 @@ final class LeaderCommand extends ConnectedCommand {
     String name;
 
     @Override
+    String recipeName() {
+        return name;
+    }
+
+    @Override
     int run(ZkRecipes zk) {
         try (LeaderObserver observer = LeaderObserver.of(zk, name)) {
             List<Participant> line = observer.participants();

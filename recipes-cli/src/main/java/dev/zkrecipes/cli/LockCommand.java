@@ -10,13 +10,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "lock", description = {"Run a command while holding lock NAME, and pass its exit code through:",
-        "the flock of a cluster. The command sees the fencing token in ZKR_FENCING_TOKEN.",
+@Command(name = "lock", description = {"Run a command while holding lock NAME; its exit code passes through.",
+        "The flock of a cluster. The command sees the fencing token in ZKR_FENCING_TOKEN.",
         "  zkr lock backups --timeout 10s -- ./backup.sh"})
 final class LockCommand extends ConnectedCommand {
 
     @Parameters(index = "0", description = "lock name")
     String name;
+
+    @Override
+    String recipeName() {
+        return name;
+    }
 
     @Parameters(index = "1..*", arity = "1..*", description = "the command and its arguments (after --)")
     List<String> command;

@@ -14,6 +14,11 @@ final class LocksCommand extends ConnectedCommand {
     String name;
 
     @Override
+    String recipeName() {
+        return name;
+    }
+
+    @Override
     int run(ZkRecipes zk) {
         List<LockHolder> line = DistributedLock.of(zk, name).holders();
         if (line.isEmpty()) {

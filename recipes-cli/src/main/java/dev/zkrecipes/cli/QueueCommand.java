@@ -27,6 +27,11 @@ final class QueueCommand extends GroupCommand {
         @Parameters(index = "0", description = "queue name")
         String name;
 
+        @Override
+        String recipeName() {
+            return name;
+        }
+
         @Parameters(index = "1..*", arity = "1..*", description = "payloads (UTF-8)")
         List<String> payloads;
 
@@ -41,6 +46,11 @@ final class QueueCommand extends GroupCommand {
     static final class Take extends ConnectedCommand {
         @Parameters(index = "0", description = "queue name")
         String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
 
         @Option(names = "--timeout", description = "how long to wait, e.g. 5s (default: ${DEFAULT-VALUE})", defaultValue = "5s")
         String timeout;
@@ -64,6 +74,11 @@ final class QueueCommand extends GroupCommand {
         String name;
 
         @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
         int run(ZkRecipes zk) {
             out().println(queue(zk, name).size());
             return Zkr.OK;
@@ -74,6 +89,11 @@ final class QueueCommand extends GroupCommand {
     static final class Dead extends ConnectedCommand {
         @Parameters(index = "0", description = "queue name")
         String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
 
         @Option(names = "--limit", defaultValue = "100", description = "at most this many (default: ${DEFAULT-VALUE})")
         int limit;

@@ -115,6 +115,14 @@ class ZkrTest {
     }
 
     @Test
+    void aBadNameFailsAtOnceEvenWithNoServerReachable() {
+        long t0 = System.nanoTime();
+        Run run = raw("--connect", "127.0.0.1:1", "leader", "a//b");
+        assertThat(run.code()).isEqualTo(Zkr.USAGE);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(2000);
+    }
+
+    @Test
     void badNamesAreUsageErrorsAndVerboseShowsTheStackTrace() {
         Run bad = zkr("leader", "a//b");
         assertThat(bad.code()).isEqualTo(Zkr.USAGE);
