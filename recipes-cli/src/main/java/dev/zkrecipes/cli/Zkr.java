@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
                 QueueCommand.class, ConfigCommand.class, FsCommand.class, BenchCommand.class},
         footer = {"", "Exit codes:",
                 "  0  success",
-                "  1  the command failed (e.g. no leader); 'lock -- CMD' exits with CMD's own code",
+                "  1  failed (e.g. no leader); 'lock -- CMD' exits with CMD's own code",
                 "  2  bad usage or bad input (names, paths, values)",
                 "  3  no ZooKeeper server reachable, or the connection was lost",
                 "  4  timed out (e.g. the lock was not free in time)",
