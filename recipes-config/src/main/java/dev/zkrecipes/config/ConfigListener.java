@@ -9,5 +9,6 @@ package dev.zkrecipes.config;
 @FunctionalInterface
 public interface ConfigListener {
 
+    /** One key changed: its old and new value (empty when added or deleted). */
     void changed(ConfigChange change);
 }

@@ -35,6 +35,7 @@ public final class FileMetadata {
         this.attributes = Map.copyOf(b.attributes);
     }
 
+    /** A builder for a file entry; every field optional, size 0 by default. */
     public static Builder builder() {
         return new Builder();
     }
@@ -46,6 +47,7 @@ public final class FileMetadata {
         return b.build();
     }
 
+    /** A builder holding this metadata, to derive a changed copy. */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.directory = directory;
@@ -58,6 +60,7 @@ public final class FileMetadata {
         return b;
     }
 
+    /** True for a directory entry. */
     public boolean isDirectory() {
         return directory;
     }
@@ -67,14 +70,17 @@ public final class FileMetadata {
         return size;
     }
 
+    /** The checksum, e.g. {@code sha256:...}, if one was given. */
     public Optional<String> checksum() {
         return Optional.ofNullable(checksum);
     }
 
+    /** The owner, if one was given. */
     public Optional<String> owner() {
         return Optional.ofNullable(owner);
     }
 
+    /** The modification time, if one was given. */
     public Optional<Instant> modified() {
         return Optional.ofNullable(modified);
     }
@@ -84,6 +90,7 @@ public final class FileMetadata {
         return replicas;
     }
 
+    /** Free-form attributes; immutable. */
     public Map<String, String> attributes() {
         return attributes;
     }
@@ -128,31 +135,37 @@ public final class FileMetadata {
             return this;
         }
 
+        /** @throws NullPointerException if {@code checksum} is null */
         public Builder checksum(String checksum) {
             this.checksum = requireNonNull(checksum, "checksum");
             return this;
         }
 
+        /** @throws NullPointerException if {@code owner} is null */
         public Builder owner(String owner) {
             this.owner = requireNonNull(owner, "owner");
             return this;
         }
 
+        /** @throws NullPointerException if {@code modified} is null */
         public Builder modified(Instant modified) {
             this.modified = requireNonNull(modified, "modified");
             return this;
         }
 
+        /** Replaces the replica locations (copied); a null list or element is refused with NullPointerException. */
         public Builder replicas(List<String> replicas) {
             this.replicas = List.copyOf(requireNonNull(replicas, "replicas"));
             return this;
         }
 
+        /** Adds one attribute; a null key or value is refused with NullPointerException. */
         public Builder attribute(String key, String value) {
             attributes.put(requireNonNull(key, "key"), requireNonNull(value, "value"));
             return this;
         }
 
+        /** The immutable metadata; nothing is sent anywhere. */
         public FileMetadata build() {
             return new FileMetadata(this);
         }

@@ -398,6 +398,7 @@ public final class FileMetadataStore implements AutoCloseable {
         return () -> cache.listenable().removeListener(l);
     }
 
+    /** The store's name. */
     public String name() {
         return name;
     }

@@ -101,6 +101,7 @@ public final class DistributedSemaphore {
         return this;
     }
 
+    /** The semaphore's name. */
     public String name() {
         return name;
     }

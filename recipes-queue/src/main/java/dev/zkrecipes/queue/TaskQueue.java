@@ -268,6 +268,7 @@ public final class TaskQueue<T> {
         return engine.largestBucket();
     }
 
+    /** The queue's name. */
     public String name() {
         return name;
     }
