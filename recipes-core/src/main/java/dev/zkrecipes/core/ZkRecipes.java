@@ -115,6 +115,14 @@ public final class ZkRecipes implements AutoCloseable {
     }
 
     /**
+     * Builds operations for a guarded {@code commit} without checked exceptions:
+     * {@code term.commit(zk.ops().setData(path, bytes))}. Sends nothing.
+     */
+    public TransactionOps ops() {
+        return new TransactionOps(curator);
+    }
+
+    /**
      * The largest payload (znode data) this client accepts, in bytes: {@code jute.maxbuffer} less
      * room for the request around it. Larger payloads fail with {@link PayloadTooLargeException}
      * before they are sent.

@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.Options;
 import dev.zkrecipes.core.internal.RecipePaths;
+import dev.zkrecipes.core.internal.SharedInstances;
 import dev.zkrecipes.lock.internal.Handle;
 import dev.zkrecipes.lock.internal.HolderRegistry;
 import dev.zkrecipes.lock.internal.Holders;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.apache.curator.utils.ZKPaths;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,11 +72,18 @@ public final class DistributedLock {
         this.policy = policy;
         this.policyOfKind = policyOfKind;
         this.registry = registry;
-        this.engine = new LockEngine(zk.curator(), path, policy.kind() + " lock '" + name + "'", registry);
+        String what = policy.kind().equals("lock") ? "lock" : policy.kind() + " lock";
+        this.engine = new LockEngine(zk.curator(), path, what + " '" + name + "'", registry);
     }
 
     /**
-     * The lock called {@code name}. Cheap: nothing is sent until the first acquire.
+     * The lock called {@code name}. Cheap: nothing is sent until the first acquire. Calls with the
+     * same client and name return the same object while it is in use, so that a thread that takes
+     * the lock through two calls of {@code of} re-enters instead of waiting for itself.
+     *
+     * <p>A mutex and a {@link DistributedReadWriteLock} of the same name share one line and exclude
+     * each other (a reader waits for a mutex holder like for a writer). Reentrancy is per object:
+     * a thread holding the mutex that asks for the read/write lock of the same name waits for itself.
      *
      * @throws IllegalArgumentException if {@code name} is not a valid recipe name
      * @throws NullPointerException if an argument is null
@@ -81,8 +91,11 @@ public final class DistributedLock {
     public static DistributedLock of(ZkRecipes zk, String name) {
         requireNonNull(zk, "zk");
         String path = RecipePaths.lock(name);
-        Policy exclusive = Policy.exclusive("lock");
-        return new DistributedLock(zk, name, path, exclusive, kind -> exclusive, new HolderRegistry(zk.curator(), name));
+        return SharedInstances.get(zk.curator(), "lock:" + name, () -> {
+            Policy exclusive = Policy.exclusive("lock");
+            return new DistributedLock(zk, name, path, exclusive, Holders.policyOfKind(exclusive),
+                    new HolderRegistry(zk.curator(), name));
+        });
     }
 
     /**
@@ -107,6 +120,12 @@ public final class DistributedLock {
     public Optional<LockHandle> tryAcquire(Duration timeout) throws InterruptedException {
         Options.nonNegative(timeout, "timeout");
         return Optional.ofNullable(acquire(timeout.toNanos()));
+    }
+
+    /** The name of the node the calling thread holds, or null: what a downgraded read node takes the place of. */
+    String heldNodeNameOfCurrentThread() {
+        Holding holding = holdings.get(Thread.currentThread());
+        return holding == null ? null : ZKPaths.getNodeFromPath(holding.node().path());
     }
 
     /** True if the calling thread holds the lock (at any level), even if the hold is suspended or lost. */
@@ -147,7 +166,7 @@ public final class DistributedLock {
             holding.enter();
             return new Handle(holding, this::release, true);
         }
-        HeldNode node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), timeoutNanos);
+        HeldNode node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), Deadline.afterNanos(timeoutNanos));
         if (node == null) {
             return null;
         }
@@ -161,7 +180,7 @@ public final class DistributedLock {
             return;
         }
         holdings.remove(holding.owner());
-        if (engine.releaseHeld(holding.node())) {
+        if (engine.releaseHeld(holding.node(), Deadline.forClosing(zk.curator()))) {
             LOG.info("{} was released after its session had expired; any commit through it was refused", holding.node());
         }
     }

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.RecipePaths;
+import dev.zkrecipes.core.internal.SharedInstances;
+import dev.zkrecipes.lock.internal.Holders;
 import dev.zkrecipes.lock.internal.HolderRegistry;
 import dev.zkrecipes.lock.internal.Policy;
 import java.util.function.Function;
@@ -16,7 +18,9 @@ import java.util.function.Function;
  * <p>{@link #readLock()} and {@link #writeLock()} are {@link DistributedLock}s with the same shape,
  * tokens, validity and connection-loss behaviour. A thread holding the write lock may take the read
  * lock and then release the write lock (downgrade), as with Curator's
- * {@code InterProcessReadWriteLock}; upgrading read to write deadlocks, as there.
+ * {@code InterProcessReadWriteLock}: the read node takes the write node's place in line, so a writer
+ * queued meanwhile still waits for the downgraded read lock. Upgrading read to write deadlocks, as
+ * there. Calls of {@link #of} with the same client and name return the same object while in use.
  */
 public final class DistributedReadWriteLock {
 
@@ -26,13 +30,12 @@ public final class DistributedReadWriteLock {
     private DistributedReadWriteLock(ZkRecipes zk, String name) {
         String path = RecipePaths.lock(name);
         HolderRegistry registry = new HolderRegistry(zk.curator(), name);
-        Policy write = Policy.exclusive("write");
-        Policy readForOthers = Policy.read("write", () -> false);
-        Function<String, Policy> policyOfKind = kind -> kind.equals("read") ? readForOthers : kind.equals("write") ? write : null;
+        Policy write = Policy.exclusive(Policy.WRITE);
+        Function<String, Policy> policyOfKind = Holders.policyOfKind(write);
         DistributedLock[] writer = new DistributedLock[1];
         this.writeLock = new DistributedLock(zk, name, path, write, policyOfKind, registry);
         writer[0] = writeLock;
-        Policy read = Policy.read("write", () -> writer[0].isHeldByCurrentThread());
+        Policy read = Policy.read(() -> writer[0].heldNodeNameOfCurrentThread());
         this.readLock = new DistributedLock(zk, name, path, read, policyOfKind, registry);
     }
 
@@ -43,7 +46,8 @@ public final class DistributedReadWriteLock {
      */
     public static DistributedReadWriteLock of(ZkRecipes zk, String name) {
         requireNonNull(zk, "zk");
-        return new DistributedReadWriteLock(zk, name);
+        RecipePaths.lock(name);
+        return SharedInstances.get(zk.curator(), "rwlock:" + name, () -> new DistributedReadWriteLock(zk, name));
     }
 
     /** The shared side: held by many readers at once while no writer holds or waits ahead. */

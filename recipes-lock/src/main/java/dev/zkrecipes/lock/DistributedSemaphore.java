@@ -3,6 +3,7 @@ package dev.zkrecipes.lock;
 import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.Options;
 import dev.zkrecipes.core.internal.RecipePaths;
@@ -108,7 +109,7 @@ public final class DistributedSemaphore {
 
     private Permit acquire(long timeoutNanos) throws InterruptedException {
         zk.checkStarted();
-        HeldNode node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), timeoutNanos);
+        HeldNode node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), Deadline.afterNanos(timeoutNanos));
         if (node == null) {
             return null;
         }
@@ -116,6 +117,6 @@ public final class DistributedSemaphore {
     }
 
     private void release(Holding holding) {
-        engine.releaseHeld(holding.node());
+        engine.releaseHeld(holding.node(), Deadline.forClosing(zk.curator()));
     }
 }

@@ -1,6 +1,8 @@
 package dev.zkrecipes.core.internal;
 
+import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
+import dev.zkrecipes.core.NoSuchPathException;
 import dev.zkrecipes.core.SessionExpiredException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipeException;
@@ -40,6 +42,11 @@ public final class ZkErrors {
                 case BADVERSION:
                     return new VersionConflictException("version conflict while " + action
                             + ": another client changed " + pathOf(k) + " first; re-read and retry", e);
+                case NONODE:
+                    return new NoSuchPathException("no node " + pathOf(k) + " while " + action
+                            + ": it (or its parent) does not exist", e);
+                case NODEEXISTS:
+                    return new AlreadyExistsException("node " + pathOf(k) + " already exists while " + action, e);
                 case NOAUTH:
                     return new ZkRecipeException("not authorized while " + action + " on " + pathOf(k)
                             + ": the node's ACL does not grant this identity; check digestAuth credentials", e);

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.zkrecipes.core.LeadershipLostException;
+import dev.zkrecipes.core.NoSuchPathException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import dev.zkrecipes.core.VersionConflictException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -41,7 +44,7 @@ class HeldNodeTest {
         curator.create().creatingParentsIfNeeded().forPath(base + "/resource", "0".getBytes(UTF_8));
         Stat stat = new Stat();
         String path = curator.create().storingStatIn(stat).withMode(CreateMode.EPHEMERAL).forPath(base + "/holder");
-        return new HeldNode(curator, path, stat.getCzxid(), 0, "the test's lock");
+        return new HeldNode(curator, path, stat.getCzxid(), stat.getEphemeralOwner(), "the test's lock");
     }
 
     private static String resource(HeldNode node) {
@@ -91,5 +94,37 @@ class HeldNodeTest {
         assertThatThrownBy(() -> node.commit(curator.transactionOp().setData().withVersion(99).forPath(resource(node), new byte[0])))
                 .isInstanceOf(VersionConflictException.class);
         assertThat(node.isValid()).isTrue();
+    }
+
+    @Test
+    void aRefusedOpOnAMissingNodeNamesTheOpAndPath(TestInfo info) throws Exception {
+        HeldNode node = hold(info);
+        String missing = resource(node) + "-missing";
+        assertThatThrownBy(() -> node.commit(curator.transactionOp().setData().forPath(missing, new byte[0])))
+                .isInstanceOf(NoSuchPathException.class)
+                .hasMessageContaining("set_data of '" + missing + "'")
+                .hasMessageContaining("nothing in the transaction was applied");
+        assertThat(node.isValid()).isTrue();
+    }
+
+    @Test
+    void aCommitThatFindsTheNodeGoneTellsTheLossListenerOnce(TestInfo info) throws Exception {
+        HeldNode node = hold(info);
+        List<HeldNode.Loss> heard = new CopyOnWriteArrayList<>();
+        node.onLoss((n, why) -> heard.add(why));
+        curator.delete().forPath(node.path());
+
+        assertThatThrownBy(() -> node.commit()).isInstanceOf(LeadershipLostException.class);
+        assertThatThrownBy(() -> node.commit()).isInstanceOf(LeadershipLostException.class);
+        assertThat(heard).containsExactly(HeldNode.Loss.NODE_DELETED);
+    }
+
+    @Test
+    void aNodeOfAnotherSessionIsNeverCommittedThrough(TestInfo info) throws Exception {
+        HeldNode mine = hold(info);
+        HeldNode foreign = new HeldNode(curator, mine.path(), mine.token().value(), mine.sessionId() + 1, "a stale hold");
+        assertThatThrownBy(() -> foreign.commit(curator.transactionOp().setData().forPath(resource(mine), "x".getBytes(UTF_8))))
+                .isInstanceOf(LeadershipLostException.class).hasMessageContaining("current session");
+        assertThat(new String(curator.getData().forPath(resource(mine)), UTF_8)).isEqualTo("0");
     }
 }

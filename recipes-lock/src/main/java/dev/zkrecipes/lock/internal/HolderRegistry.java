@@ -5,6 +5,7 @@ import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.lock.LockListener;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -12,6 +13,8 @@ import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
 
 /**
  * The held nodes and waiters of one lock object, kept in line with the connection: SUSPENDED
@@ -28,6 +31,7 @@ public final class HolderRegistry implements ConnectionStateListener {
     private final String name;
     private final Set<HeldNode> held = ConcurrentHashMap.newKeySet();
     private final Set<Runnable> waiters = ConcurrentHashMap.newKeySet();
+    private final Map<HeldNode, Watcher> ownWatchers = new ConcurrentHashMap<>();
     private final List<LockListener> listeners = new CopyOnWriteArrayList<>();
     private SerialExecutor callbacks;
     private int users;
@@ -58,12 +62,55 @@ public final class HolderRegistry implements ConnectionStateListener {
         }
     }
 
+    /** Registers a hold; from now on connection changes and its loss on the server reach it. */
     public void hold(HeldNode node) {
+        node.onLoss((n, why) -> notify(l -> l.lost(n.token())));
         held.add(node);
+        if (Sessions.hasMovedOn(curator, node.sessionId())) {
+            node.lose(HeldNode.Loss.SESSION_EXPIRED);
+        }
+    }
+
+    /**
+     * Watches the held node itself, so that a hold whose node is deleted while its session lives (an
+     * operator, a stray client) ends at once and is announced, instead of staying valid while
+     * another client takes the lock. Re-armed after every other event on the node.
+     */
+    public void watchOwnNode(HeldNode node) {
+        if (node.isEnded()) {
+            return;
+        }
+        // one watcher per hold: ZooKeeper keeps one entry for the same watcher on the same path,
+        // so re-arming after a reconnect adds nothing
+        Watcher watcher = ownWatchers.computeIfAbsent(node, n -> event -> {
+            if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                nodeGone(n);
+            } else if (event.getType() != Watcher.Event.EventType.None) {
+                watchOwnNode(n);
+            }
+        });
+        try {
+            curator.getData().usingWatcher(watcher).inBackground((c, event) -> {
+                if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                    nodeGone(node);
+                }
+            }).forPath(node.path());
+        } catch (Exception e) {
+            // a reconnect re-checks the node anyway
+        }
+    }
+
+    /** The node is gone on the server: deleted while the session lives, or with the session. */
+    private void nodeGone(HeldNode node) {
+        if (node.isEnded()) {
+            return;
+        }
+        node.lose(Sessions.isCurrent(curator, node.sessionId()) ? HeldNode.Loss.NODE_DELETED : HeldNode.Loss.SESSION_EXPIRED);
     }
 
     public void release(HeldNode node) {
         held.remove(node);
+        ownWatchers.remove(node);
     }
 
     public void addWaiter(Runnable wakeup) {
@@ -89,31 +136,39 @@ public final class HolderRegistry implements ConnectionStateListener {
         waiters.forEach(Runnable::run);
     }
 
+    /**
+     * After a reconnect: the hold resumes only if the client is on the node's own session and the
+     * server still has the node with that owner. A failed check (the connection dropped again)
+     * decides nothing: the hold stays suspended and the next reconnect checks again.
+     */
     private void revalidate(HeldNode node) {
-        if (Sessions.currentSessionId(curator) != node.sessionId()) {
-            lose(node);
+        if (Sessions.hasMovedOn(curator, node.sessionId())) {
+            node.lose(HeldNode.Loss.SESSION_EXPIRED);
+            return;
+        }
+        if (!Sessions.isCurrent(curator, node.sessionId())) {
             return;
         }
         try {
             // in the background: this runs on Curator's connection-state thread
             curator.checkExists().inBackground((c, event) -> {
-                if (event.getStat() != null) {
+                if (event.getResultCode() == KeeperException.Code.OK.intValue() && event.getStat() != null
+                        && event.getStat().getEphemeralOwner() == node.sessionId()) {
                     if (node.resume()) {
                         notify(l -> l.resumed(node.token()));
+                        watchOwnNode(node);
                     }
-                } else {
-                    lose(node);
+                } else if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                    nodeGone(node);
                 }
             }).forPath(node.path());
         } catch (Exception e) {
-            lose(node);
+            // stays suspended; the next connection change checks again
         }
     }
 
     private void lose(HeldNode node) {
-        if (node.end()) {
-            notify(l -> l.lost(node.token()));
-        }
+        node.lose(HeldNode.Loss.SESSION_EXPIRED);
     }
 
     private void forEachHeld(Consumer<HeldNode> action) {

@@ -2,7 +2,6 @@ package dev.zkrecipes.lock.internal;
 
 import dev.zkrecipes.core.FencingToken;
 import dev.zkrecipes.core.internal.NodePayload;
-import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.ZkErrors;
 import dev.zkrecipes.lock.LockHolder;
 import java.net.InetAddress;
@@ -31,11 +30,20 @@ public final class Holders {
         return NodePayload.encode(HOST + ":" + ProcessHandle.current().pid() + ":" + thread, new byte[0]);
     }
 
+    /**
+     * How others see a node of each kind in a line of mutex, read and write nodes: read nodes wait
+     * for any node of another kind ahead; every other kind holds only at the head.
+     */
+    public static Function<String, Policy> policyOfKind(Policy exclusive) {
+        Policy readForOthers = Policy.read(() -> null);
+        return kind -> kind.equals(Policy.READ) ? readForOthers : exclusive;
+    }
+
     /** Every node of the line, in order, with whether it holds under its kind's policy. */
     public static List<LockHolder> read(CuratorFramework curator, String parentPath, Function<String, Policy> policyOfKind) {
         List<String> line;
         try {
-            line = SequentialNodes.sorted(curator.getChildren().forPath(parentPath));
+            line = LockNode.line(curator.getChildren().forPath(parentPath));
         } catch (KeeperException.NoNodeException e) {
             return List.of();
         } catch (Exception e) {
@@ -47,7 +55,7 @@ public final class Holders {
             try {
                 Stat stat = new Stat();
                 byte[] data = curator.getData().storingStatIn(stat).forPath(ZKPaths.makePath(parentPath, node));
-                String kind = Policy.kindOf(node);
+                String kind = LockNode.kindOf(node);
                 Policy policy = policyOfKind.apply(kind);
                 boolean holding = policy != null && policy.blocker(line, i) == null;
                 result.add(new LockHolder(NodePayload.decode(data, node).id(), FencingToken.of(stat.getCzxid()), holding, kind));

@@ -1,21 +1,24 @@
 package dev.zkrecipes.lock.internal;
 
+import dev.zkrecipes.core.internal.Background;
+import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
-import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.Sessions;
+import dev.zkrecipes.core.internal.Watches;
 import dev.zkrecipes.core.internal.ZkErrors;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,10 +30,30 @@ import org.slf4j.LoggerFactory;
  * <p>The create and the first read of the line are sent back to back without waiting for each other:
  * ZooKeeper applies one session's requests in order, so the read already sees the new node, and an
  * uncontended acquire costs one round trip instead of two.
+ *
+ * <p>Rules that hold whatever the network does:
+ * <ul>
+ *   <li>A hold is granted only on a node whose ephemeral owner is the client's current session,
+ *       checked after the read that found it first. A node of a session the client gave up (an
+ *       outage longer than the session timeout) may still be on a restarted server for a while; it
+ *       is deleted and the acquire queues again with a node of the new session.
+ *   <li>Every wait goes through one {@link Deadline}: a timed acquire returns within its timeout,
+ *       connected or not. Operations are sent in the background, so Curator's retry loop never
+ *       holds the caller past it.
+ *   <li>Nothing is left behind: a create still in flight when the caller gives up (timeout,
+ *       interrupt) deletes its node when it lands; Curator's protection finds and deletes a node
+ *       whose create reply was lost and whose retries ran out; the waiter's watcher is taken back.
+ * </ul>
  */
 public final class LockEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(LockEngine.class);
+
+    /**
+     * How long past the caller's timeout a round trip may still finish: a {@code tryAcquire(0)}
+     * gets to send its create and read the line once, and a stalled network costs at most this.
+     */
+    public static final long IO_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final CuratorFramework curator;
     private final String parentPath;
@@ -48,220 +71,270 @@ public final class LockEngine {
         return parentPath;
     }
 
-    /**
-     * Waits until {@code policy} lets a new node of ours hold.
-     *
-     * @param timeoutNanos how long to wait; negative waits for ever
-     * @return the held node, or null if the timeout passed (our node is deleted then)
-     * @throws InterruptedException if interrupted (our node is deleted first)
-     */
-    public HeldNode acquire(Policy policy, byte[] payload, long timeoutNanos) throws InterruptedException {
-        long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
-        Semaphore wakeups = new Semaphore(0);
-        Runnable wakeup = wakeups::release;
-        java.util.concurrent.atomic.AtomicReference<String> deleted = new java.util.concurrent.atomic.AtomicReference<>();
-        Watcher watcher = event -> {
-            if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+    public String description() {
+        return description;
+    }
+
+    /** Our node in the line, with what the server said about it when it was created. */
+    private record Mine(String path, String name, long czxid, long sessionId) {
+    }
+
+    /** The wake-ups of one waiting acquire: watch events and connection changes. */
+    private static final class Waiter implements Watcher, Runnable {
+        final Semaphore wakeups = new Semaphore(0);
+        final AtomicReference<String> deleted = new AtomicReference<>();
+        String watchedPath;
+
+        @Override
+        public void process(org.apache.zookeeper.WatchedEvent event) {
+            if (event.getType() == Event.EventType.NodeDeleted) {
                 deleted.set(event.getPath());
             }
-            if (event.getType() != Watcher.Event.EventType.None) {
+            if (event.getType() != Event.EventType.None) {
                 wakeups.release();
             }
-        };
-        registry.addWaiter(wakeup);
-        String ourPath = null;
-        boolean held = false;
-        try {
-            Created created = createAndList(policy.kind(), payload);
-            ourPath = created.path;
-            List<String> children = created.children;
-            while (true) {
-                if (children == null) {
-                    children = curator.getChildren().forPath(parentPath);
-                }
-                List<String> line = SequentialNodes.sorted(children);
-                children = null;
-                int index = line.indexOf(ZKPaths.getNodeFromPath(ourPath));
-                if (index < 0) {
-                    // our node is gone with its session: start over on the new one
-                    created = createAndList(policy.kind(), payload);
-                    ourPath = created.path;
-                    children = created.children;
-                    continue;
-                }
-                String blocker = policy.blocker(line, index);
-                if (blocker == null) {
-                    held = true;
-                    return new HeldNode(curator, ourPath, created.czxid, created.sessionId, description);
-                }
-                wakeups.drainPermits();
-                if (blocker.equals(Policy.WATCH_CHILDREN)) {
-                    children = curator.getChildren().usingWatcher(watcher).forPath(parentPath);
-                    if (!SequentialNodes.sorted(children).equals(line)) {
-                        continue;
-                    }
-                    children = null;
-                } else {
-                    String blockerPath = ZKPaths.makePath(parentPath, blocker);
-                    boolean sole = policy.soleBlocker(line, index);
-                    try {
-                        curator.getData().usingWatcher(watcher).forPath(blockerPath);
-                    } catch (KeeperException.NoNodeException gone) {
-                        if (sole && Sessions.currentSessionId(curator) == created.sessionId) {
-                            held = true;
-                            return new HeldNode(curator, ourPath, created.czxid, created.sessionId, description);
-                        }
-                        continue;
-                    }
-                    if (!await(wakeups, deadline)) {
-                        return null;
-                    }
-                    if (sole && blockerPath.equals(deleted.get()) && Sessions.currentSessionId(curator) == created.sessionId) {
-                        // the only node ahead that mattered is gone, and nodes only join behind us
-                        held = true;
-                        return new HeldNode(curator, ourPath, created.czxid, created.sessionId, description);
-                    }
-                    continue;
-                }
-                if (!await(wakeups, deadline)) {
-                    return null;
-                }
+        }
+
+        @Override
+        public void run() {
+            wakeups.release();
+        }
+
+        /** Waits for a wake-up until {@code deadline}; false when it passed. */
+        boolean await(Deadline deadline) throws InterruptedException {
+            if (deadline.isNever()) {
+                wakeups.acquire();
+                return true;
             }
-        } catch (InterruptedException e) {
-            throw e;
-        } catch (Exception e) {
-            throw ZkErrors.translate(e, "acquiring " + description);
-        } finally {
-            registry.removeWaiter(wakeup);
-            if (!held && ourPath != null) {
-                deleteQuietly(ourPath);
-            }
+            long left = deadline.remainingNanos();
+            return left > 0 && wakeups.tryAcquire(left, TimeUnit.NANOSECONDS);
         }
     }
 
     /**
-     * {@link #acquire} for a holder that follows the connection: registered with the registry while
-     * it waits and while it holds, suspended at once if the connection dropped as it was granted.
+     * Waits until {@code policy} lets a new node of ours hold, and registers the hold with the
+     * registry before anyone can see it, suspended at once if the connection dropped meanwhile.
      *
-     * @return the held node, or null on timeout
+     * @return the held node, or null if the deadline passed (nothing of ours is left then)
+     * @throws InterruptedException if interrupted (nothing of ours is left then either)
      */
-    public HeldNode acquireHeld(Policy policy, byte[] payload, long timeoutNanos) throws InterruptedException {
+    public HeldNode acquireHeld(Policy policy, byte[] payload, Deadline deadline) throws InterruptedException {
         registry.enter();
-        HeldNode node;
+        HeldNode node = null;
         try {
-            node = acquire(policy, payload, timeoutNanos);
-        } catch (RuntimeException | InterruptedException | Error e) {
-            registry.exit();
+            node = acquire(policy, payload, deadline);
+            return node;
+        } finally {
+            if (node == null) {
+                registry.exit();
+            }
+        }
+    }
+
+    private HeldNode acquire(Policy policy, byte[] payload, Deadline deadline) throws InterruptedException {
+        Deadline io = deadline.extendedBy(IO_GRACE_NANOS);
+        Waiter waiter = new Waiter();
+        registry.addWaiter(waiter);
+        Mine mine = null;
+        boolean held = false;
+        try {
+            List<String> children = null;
+            while (true) {
+                if (mine == null) {
+                    Created created = createAndList(policy.nodePrefix(), payload, io);
+                    mine = created.mine;
+                    children = created.children;
+                }
+                if (!Sessions.isCurrent(curator, mine.sessionId())) {
+                    if (Sessions.hasMovedOn(curator, mine.sessionId())) {
+                        // the session that owns our node is over for this client: never hold on it
+                        deleteInBackground(mine.path());
+                        mine = null;
+                        continue;
+                    }
+                    // no session right now: a connection change wakes us
+                    if (!waiter.await(deadline)) {
+                        return null;
+                    }
+                    children = null;
+                    continue;
+                }
+                if (children == null) {
+                    children = Background.call(io, cb -> curator.getChildren().inBackground(cb).forPath(parentPath))
+                            .getChildren();
+                }
+                List<String> line = LockNode.line(children);
+                children = null;
+                int index = line.indexOf(mine.name());
+                if (index < 0) {
+                    // our node is gone (its session ended, or somebody deleted it): queue again
+                    mine = null;
+                    continue;
+                }
+                String blocker = policy.blocker(line, index);
+                if (blocker == null) {
+                    if (!Sessions.isCurrent(curator, mine.sessionId())) {
+                        continue;
+                    }
+                    held = true;
+                    return hold(mine);
+                }
+                waiter.wakeups.drainPermits();
+                if (blocker.equals(Policy.WATCH_CHILDREN)) {
+                    waiter.watchedPath = parentPath;
+                    children = Background.call(io,
+                            cb -> curator.getChildren().usingWatcher(waiter).inBackground(cb).forPath(parentPath)).getChildren();
+                    if (!LockNode.line(children).equals(line)) {
+                        continue;
+                    }
+                    children = null;
+                    if (!waiter.await(deadline)) {
+                        return null;
+                    }
+                    continue;
+                }
+                String blockerPath = ZKPaths.makePath(parentPath, blocker);
+                boolean sole = policy.soleBlocker(line, index);
+                waiter.watchedPath = blockerPath;
+                CuratorEvent watched = Background.await(io, Background.send(
+                        cb -> curator.getData().usingWatcher(waiter).inBackground(cb).forPath(blockerPath)));
+                if (watched.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                    if (sole && Sessions.isCurrent(curator, mine.sessionId())) {
+                        held = true;
+                        return hold(mine);
+                    }
+                    continue;
+                }
+                Background.succeeded(watched);
+                if (!waiter.await(deadline)) {
+                    return null;
+                }
+                if (sole && blockerPath.equals(waiter.deleted.get()) && Sessions.isCurrent(curator, mine.sessionId())) {
+                    // the only node ahead that mattered is gone, and nodes only join behind us
+                    held = true;
+                    return hold(mine);
+                }
+            }
+        } catch (InterruptedException e) {
             throw e;
-        }
-        if (node == null) {
-            registry.exit();
+        } catch (TimeoutException e) {
             return null;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "acquiring " + description);
+        } finally {
+            registry.removeWaiter(waiter);
+            if (waiter.watchedPath != null) {
+                Watches.removeLocally(curator, waiter, waiter.watchedPath);
+            }
+            if (!held && mine != null) {
+                deleteInBackground(mine.path());
+            }
         }
+    }
+
+    /** Makes the hold known to the registry first, then checks nothing changed since the grant. */
+    private HeldNode hold(Mine mine) {
+        HeldNode node = new HeldNode(curator, mine.path(), mine.czxid(), mine.sessionId(), description);
         registry.hold(node);
         if (!curator.getZookeeperClient().isConnected()) {
             // the connection dropped between the read that granted the hold and now
             node.suspend();
         }
+        registry.watchOwnNode(node);
         return node;
     }
 
     /**
-     * Ends a hold from {@link #acquireHeld}: deletes the node before returning, so that the next
-     * waiter can take it at once.
+     * Ends a hold from {@link #acquireHeld}: deletes the node, waiting for the deletion until
+     * {@code bound} passes, so that the next waiter can usually take the lock as soon as this returns.
+     * If ZooKeeper does not answer in time, Curator keeps deleting it in the background (and the
+     * session's end deletes it anyway).
      *
-     * @return true if the hold had already been lost (session expired) before this release
+     * @return true if the hold had already been lost (session expired, node deleted) before this release
      */
-    public boolean releaseHeld(HeldNode node) {
+    public boolean releaseHeld(HeldNode node, Deadline bound) {
         registry.release(node);
         boolean lost = node.isEnded();
         node.end();
         try {
-            deleteQuietly(node.path());
+            CompletableFuture<CuratorEvent> deleted = Background.send(
+                    cb -> curator.delete().guaranteed().inBackground(cb).forPath(node.path()));
+            bound.await(deleted);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.info("{}: released, but its node {} is not deleted yet ({}); Curator keeps deleting it in the"
+                    + " background, and the session's end deletes it anyway", description, node.path(), e.toString());
         } finally {
             registry.exit();
         }
         return lost;
     }
 
-    /** Waits for a wake-up until {@code deadline} ({@link Long#MAX_VALUE}: for ever); false on timeout. */
-    private static boolean await(Semaphore wakeups, long deadline) throws InterruptedException {
-        if (deadline == Long.MAX_VALUE) {
-            wakeups.acquire();
-            return true;
-        }
-        long left = deadline - System.nanoTime();
-        return left > 0 && wakeups.tryAcquire(left, TimeUnit.NANOSECONDS);
-    }
-
-    /** Deletes a node of ours, retrying in the background if the connection is down. */
-    public void deleteQuietly(String path) {
+    /** Deletes a node of ours without waiting, retrying in the background if the connection is down. */
+    public void deleteInBackground(String path) {
         try {
-            curator.delete().quietly().guaranteed().forPath(path);
+            curator.delete().guaranteed().inBackground().forPath(path);
         } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            LOG.debug("{}: could not delete {} now ({}); Curator keeps trying in the background", description, path,
-                    e.toString());
+            LOG.debug("{}: could not delete {} now ({}); the session's end deletes it", description, path, e.toString());
         }
     }
 
-    private record Created(String path, long czxid, long sessionId, List<String> children) {
+    private record Created(Mine mine, List<String> children) {
     }
 
-    /** Sends the create and the read of the line back to back, then waits for both. */
-    private Created createAndList(String kind, byte[] payload) throws Exception {
-        CompletableFuture<CuratorEvent> create = new CompletableFuture<>();
-        CompletableFuture<CuratorEvent> list = new CompletableFuture<>();
-        curator.create().creatingParentContainersIfNeeded().withProtection().withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
-                .inBackground((c, event) -> create.complete(event))
-                .forPath(ZKPaths.makePath(parentPath, kind + "-"), payload);
-        curator.getChildren().inBackground((c, event) -> list.complete(event)).forPath(parentPath);
-        CuratorEvent created = awaitEvent(create, true);
-        if (created.getResultCode() != 0) {
-            throw KeeperException.create(KeeperException.Code.get(created.getResultCode()), created.getPath());
+    /**
+     * Sends the create and the read of the line back to back, then waits for both until
+     * {@code deadline}. A create the caller stops waiting for deletes its node when it lands.
+     */
+    private Created createAndList(String prefix, byte[] payload, Deadline deadline) throws Exception {
+        CompletableFuture<CuratorEvent> create = Background.send(cb -> curator.create().creatingParentContainersIfNeeded()
+                .withProtection().withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(cb)
+                .forPath(ZKPaths.makePath(parentPath, prefix), payload));
+        CompletableFuture<CuratorEvent> list = Background.send(cb -> curator.getChildren().inBackground(cb).forPath(parentPath));
+        CuratorEvent created;
+        try {
+            created = Background.succeeded(Background.await(deadline, create));
+        } catch (InterruptedException | TimeoutException e) {
+            deleteWhenCreated(create);
+            throw e;
         }
         String path = created.getName();
-        long czxid = created.getStat() != null ? created.getStat().getCzxid() : curator.checkExists().forPath(path).getCzxid();
-        long sessionId = Sessions.currentSessionId(curator);
-        CuratorEvent listed = awaitEvent(list, false);
-        List<String> children = listed.getResultCode() == 0 ? listed.getChildren() : null;
-        if (children != null && !children.contains(ZKPaths.getNodeFromPath(path))) {
-            // the read overtook the create (Curator retried the create, e.g. to make the parent)
-            children = null;
+        Stat stat = created.getStat();
+        if (stat == null || stat.getCzxid() == 0 || stat.getEphemeralOwner() == 0) {
+            // Curator's protection found our node after a lost reply, without the stat: read it
+            try {
+                stat = Background.call(deadline, cb -> curator.checkExists().inBackground(cb).forPath(path)).getStat();
+            } catch (Exception e) {
+                deleteInBackground(path);
+                throw e;
+            }
+            if (stat == null) {
+                throw KeeperException.create(KeeperException.Code.NONODE, path);
+            }
         }
-        return new Created(path, czxid, sessionId, children);
+        Mine mine = new Mine(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), stat.getEphemeralOwner());
+        List<String> children = null;
+        try {
+            CuratorEvent listed = Background.await(deadline, list);
+            if (listed.getResultCode() == 0 && listed.getChildren().contains(mine.name())) {
+                children = listed.getChildren();
+            }
+            // otherwise the read overtook the create (Curator retried the create): read again
+        } catch (InterruptedException | TimeoutException e) {
+            deleteInBackground(path);
+            throw e;
+        }
+        return new Created(mine, children);
     }
 
-    private CuratorEvent awaitEvent(CompletableFuture<CuratorEvent> future, boolean isCreate) throws Exception {
-        try {
-            // Curator's background operations retry by the retry policy and then report the error;
-            // the bound here only guards against a lost callback.
-            return future.get(5, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            if (!isCreate) {
-                // the read was sent after our create: it answers right behind it
-                try {
-                    return future.get(5, TimeUnit.SECONDS);
-                } catch (TimeoutException | ExecutionException late) {
-                    throw e;
-                } finally {
-                    Thread.currentThread().interrupt();
-                }
+    /** A create we stopped waiting for: if it lands, its node is deleted at once. */
+    private void deleteWhenCreated(CompletableFuture<CuratorEvent> create) {
+        create.thenAccept(event -> {
+            if (event.getResultCode() == 0 && event.getName() != null) {
+                LOG.debug("{}: deleting {}, created after its caller gave up", description, event.getName());
+                deleteInBackground(event.getName());
             }
-            // the create is on its way: wait for it briefly so that its node is not left behind
-            try {
-                CuratorEvent late = future.get(2, TimeUnit.SECONDS);
-                if (late.getName() != null && late.getResultCode() == 0) {
-                    deleteQuietly(late.getName());
-                }
-            } catch (TimeoutException | ExecutionException | InterruptedException ignored) {
-                // the session's end deletes it
-            }
-            throw e;
-        } catch (ExecutionException e) {
-            throw (Exception) e.getCause();
-        }
+        });
     }
 }

@@ -1,19 +1,25 @@
 package dev.zkrecipes.lock.internal;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Who holds among the nodes of one lock parent, and whom a waiter watches. Node names are
- * {@code <protection>-<kind>-<sequence>}; kinds share one parent so that read and write locks, or
- * permits, see one line.
+ * Who holds among the nodes of one lock parent, and whom a waiter watches. Node names are described
+ * by {@link LockNode}; kinds share one parent so that a mutex, read and write locks of the same name
+ * see one line and exclude each other.
  */
 public interface Policy {
 
     /** The kind of node this policy creates, e.g. "lock", "read", "write", "permit". */
     String kind();
 
+    /** The name to create (before protection and sequence) for an acquire by the calling thread. */
+    default String nodePrefix() {
+        return LockNode.prefix(kind());
+    }
+
     /**
-     * Decides for the node at {@code index} of {@code line} (sorted by sequence).
+     * Decides for the node at {@code index} of {@code line} (in line order).
      *
      * @return null if that node holds; otherwise the name of the node to watch, or
      *         {@link #WATCH_CHILDREN} to watch the line itself
@@ -21,9 +27,9 @@ public interface Policy {
     String blocker(List<String> line, int index);
 
     /**
-     * True when {@link #blocker} is the only node that keeps the node at {@code index} from holding.
-     * Nodes only ever join behind a waiter, so once that blocker is gone the waiter holds, with no
-     * need to read the line again: the hand-off saves a round trip.
+     * True when {@link #blocker} is the only node that keeps the node at {@code index} from holding,
+     * and no node can ever join ahead of the waiter: once that blocker is gone the waiter holds,
+     * with no need to read the line again (the hand-off saves a round trip).
      */
     default boolean soleBlocker(List<String> line, int index) {
         return false;
@@ -32,17 +38,17 @@ public interface Policy {
     /** Returned by {@link #blocker} when the waiter must watch the whole line. */
     String WATCH_CHILDREN = "";
 
-    /** The kind encoded in a node name, or "" if it has none. */
-    static String kindOf(String nodeName) {
-        int end = nodeName.length() - 11; // the '-' before the 10-digit sequence
-        if (end <= 0 || nodeName.charAt(end) != '-') {
-            return "";
-        }
-        int start = nodeName.lastIndexOf('-', end - 1) + 1;
-        return nodeName.substring(start, end);
-    }
+    /** The kind of the writer nodes, which a holder may downgrade to a read node in its place. */
+    String WRITE = "write";
 
-    /** Exclusive: only the first node of the line holds; each waiter watches its predecessor. */
+    /** The kind of read nodes: the only kind that does not exclude the others. */
+    String READ = "read";
+
+    /**
+     * Exclusive: only the first node of the line holds; each waiter watches its predecessor. The
+     * hand-off fast path is taken only when the one node ahead is not a writer: a holder of the write
+     * lock may downgrade, which puts a read node in the line ahead of every waiter.
+     */
     static Policy exclusive(String kind) {
         return new Policy() {
             @Override
@@ -57,30 +63,37 @@ public interface Policy {
 
             @Override
             public boolean soleBlocker(List<String> line, int index) {
-                return index == 1;
+                return index == 1 && !LockNode.kindOf(line.get(0)).equals(WRITE);
             }
         };
     }
 
     /**
-     * Shared among readers: a reader holds when no writer is ahead of it, and watches the nearest
-     * writer ahead. {@code ownerHoldsWrite} lets the thread that holds the write lock take the read
-     * lock at once (downgrade).
+     * Shared among readers: a reader holds when no node of another kind (a writer, or a mutex of the
+     * same name) is ahead of it, and watches the nearest such node. {@code ownerWriteNode} gives the
+     * write node the calling thread holds, if any: its read lock holds at once and takes that node's
+     * place in line (downgrade).
      */
-    static Policy read(String writeKind, java.util.function.BooleanSupplier ownerHoldsWrite) {
+    static Policy read(Supplier<String> ownerWriteNode) {
         return new Policy() {
             @Override
             public String kind() {
-                return "read";
+                return READ;
+            }
+
+            @Override
+            public String nodePrefix() {
+                String writeNode = ownerWriteNode.get();
+                return writeNode == null ? LockNode.prefix(READ) : LockNode.prefix(READ, writeNode);
             }
 
             @Override
             public String blocker(List<String> line, int index) {
-                if (ownerHoldsWrite.getAsBoolean()) {
+                if (ownerWriteNode.get() != null) {
                     return null;
                 }
                 for (int i = index - 1; i >= 0; i--) {
-                    if (kindOf(line.get(i)).equals(writeKind)) {
+                    if (!LockNode.kindOf(line.get(i)).equals(READ)) {
                         return line.get(i);
                     }
                 }
@@ -89,8 +102,8 @@ public interface Policy {
 
             @Override
             public boolean soleBlocker(List<String> line, int index) {
-                long writersAhead = line.subList(0, index).stream().filter(n -> kindOf(n).equals(writeKind)).count();
-                return writersAhead == 1 && !ownerHoldsWrite.getAsBoolean();
+                // nodes that join ahead of a reader (downgrades) are readers: they never block it
+                return line.subList(0, index).stream().filter(n -> !LockNode.kindOf(n).equals(READ)).count() == 1;
             }
         };
     }
