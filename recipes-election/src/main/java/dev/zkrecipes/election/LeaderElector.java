@@ -131,10 +131,12 @@ public final class LeaderElector implements AutoCloseable {
     }
 
     /**
-     * Steps down: if this participant leads, its term ends ({@code revoked(term, RESIGNED)}), its node
-     * is deleted and it rejoins at the back of the line. Does nothing when it does not lead. Returns
-     * once the old node is deleted and the new one created, or after 10 s if ZooKeeper cannot be
-     * reached (the term is over either way; the participant rejoins when it reconnects).
+     * Steps down: if this participant leads, its term ends before this returns, whatever the
+     * connection ({@code revoked(term, RESIGNED)}); its node is deleted and it rejoins at the back of
+     * the line. Does nothing when it does not lead. Returns once the new node is created, or after the
+     * client's connection timeout (5 s by default) if ZooKeeper cannot be reached: the participant
+     * then rejoins in the background when it reconnects, and the old node is deleted by Curator in
+     * the background or by the session's end.
      *
      * @throws InterruptedException if interrupted while waiting for ZooKeeper
      * @throws IllegalStateException if not started, or closed
@@ -157,8 +159,9 @@ public final class LeaderElector implements AutoCloseable {
     /**
      * Leaves the election for good: the term, if any, ends at once ({@code revoked(term, CLOSED)}),
      * then the node is deleted, so a successor is elected without waiting for a session timeout.
-     * If ZooKeeper cannot be reached, Curator keeps deleting the node in the background. Idempotent;
-     * waits at most about 10 s.
+     * Waits for the delete at most the client's connection timeout (5 s by default), connected or
+     * not; if ZooKeeper cannot be reached, Curator keeps deleting the node in the background, and the
+     * session's end deletes it anyway. Idempotent.
      */
     @Override
     public void close() {

@@ -7,8 +7,9 @@ package dev.zkrecipes.election;
  *
  * <p>Sequence for one term: {@code elected}, then any number of
  * ({@code revoked(CONNECTION_SUSPENDED)}, {@code elected}) pairs while the connection flaps but the
- * session survives, then at most one final {@code revoked} with {@code RESIGNED}, {@code CLOSED}
- * or {@code SESSION_EXPIRED}.
+ * session survives, then at most one final {@code revoked} with {@code RESIGNED}, {@code CLOSED},
+ * {@code SESSION_EXPIRED} or {@code NODE_DELETED}. A term that a guarded {@code commit} is first to
+ * find gone on the server is announced here too.
  */
 public interface LeadershipListener {
 

@@ -12,10 +12,16 @@ public enum RevocationReason {
     CONNECTION_SUSPENDED,
     /**
      * The session is gone (expired on the server, or given up by the client after the session
-     * timeout without contact), or the term's node was deleted: the term is over for good. The
-     * participant rejoins with a new node on the new session.
+     * timeout without contact): the term is over for good. The participant rejoins with a new node
+     * on the new session.
      */
     SESSION_EXPIRED,
+    /**
+     * The term's node was deleted while the session lived (an operator, another tool), or the
+     * participant gave its node up after repeated failures: the term is over for good and the
+     * participant rejoins at the back with a new node.
+     */
+    NODE_DELETED,
     /** {@link LeaderElector#close()}: the participant left the election. */
     CLOSED
 }

@@ -224,7 +224,7 @@ class ElectionIT {
 
         b.curator().delete().forPath("/zkr/elections/" + election + "/" + node);
 
-        la.awaitEvent(RevocationReason.SESSION_EXPIRED, WAIT);
+        la.awaitEvent(RevocationReason.NODE_DELETED, WAIT);
         assertThat(term.isValid()).isFalse();
         Leadership next = ea.awaitLeadership(WAIT).orElseThrow();
         assertThat(next.token()).isGreaterThan(term.token());

@@ -1,5 +1,7 @@
 package dev.zkrecipes.election.internal;
 
+import dev.zkrecipes.core.internal.Background;
+import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.SerialExecutor;
@@ -36,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * the worker. Every term transition happens under this object's monitor together with the post of
  * its callback, so callbacks reach the listener in the order of the transitions.
  *
+ * <p>Invariant: a term is granted or resumed only on a node whose ephemeral owner (as the server
+ * reported it) is the client's current session, checked under the monitor. A node of a session the
+ * client has moved on from is deleted, never led on.
+ *
  * <p>Why not Curator's LeaderLatch: it gives up its node and rejoins at the back on every
  * reconnect, which flaps leadership to another candidate after a blip that the session survived.
  * Here a term whose session survived resumes with the same node and token.
@@ -44,7 +50,10 @@ public final class Candidate implements ConnectionStateListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(Candidate.class);
     private static final long MAX_RETRY_DELAY_MILLIS = 5_000;
-    private static final long CLOSE_WAIT_MILLIS = 10_000;
+    /** Failures in a row after which a participant gives up its node rather than block the line. */
+    private static final int GIVE_UP_AFTER_FAILURES = 5;
+    /** The name Curator's protected create puts before the sequence. */
+    static final String NODE_NAME = "n_";
 
     private final CuratorFramework curator;
     private final String electionName;
@@ -55,8 +64,24 @@ public final class Candidate implements ConnectionStateListener {
     private final SerialExecutor worker;
     private final SerialExecutor callbacks;
 
-    /** The node this participant holds in the election: replaced as a whole, under the monitor. */
-    private record Node(String path, String name, long czxid, long sessionId) {
+    /**
+     * The node this participant holds in the election: replaced as a whole, under the monitor. Its
+     * two watchers are made once, so that re-arming them after a reconnect adds no watcher.
+     */
+    private final class Node {
+        final String path;
+        final String name;
+        final long czxid;
+        final long sessionId;
+        final Watcher predecessorWatch = new Wakeup(this);
+        final Watcher ownWatch = new OwnNodeWatch(this);
+
+        Node(String path, long czxid, long sessionId) {
+            this.path = path;
+            this.name = ZKPaths.getNodeFromPath(path);
+            this.czxid = czxid;
+            this.sessionId = sessionId;
+        }
     }
 
     // Shared state, guarded by this; node is also read without the lock as a snapshot.
@@ -83,9 +108,13 @@ public final class Candidate implements ConnectionStateListener {
     /** Joins the election: from now on the participant holds a node whenever it has a session. */
     public void start() {
         synchronized (this) {
+            if (closed) {
+                return;
+            }
+            // listen first, then read the state: a change in between is heard, not missed
+            curator.getConnectionStateListenable().addListener(this);
             suspended = !curator.getZookeeperClient().isConnected();
         }
-        curator.getConnectionStateListenable().addListener(this);
         submit(this::reconcile);
     }
 
@@ -111,46 +140,57 @@ public final class Candidate implements ConnectionStateListener {
         return closed ? Optional.empty() : Optional.of(term);
     }
 
-    /** Ends the current term, if any, and rejoins at the back; returns when the node is replaced. */
+    /**
+     * Ends the current term, if any, at once (before returning, whatever the worker is doing), then
+     * deletes the node and rejoins at the back. Waits for that at most the client's connection
+     * timeout; past it the participant rejoins in the background once ZooKeeper answers.
+     */
     public void resign() throws InterruptedException {
-        runAndWait(() -> {
-            Node resigned;
-            synchronized (this) {
-                if (term == null) {
-                    return;
-                }
-                // forget the node before ending the term, so that no wake-up can start a term on it
-                resigned = node;
-                node = null;
-                endTerm(RevocationReason.RESIGNED);
+        Deadline bound = Deadline.forClosing(curator);
+        Node resigned;
+        synchronized (this) {
+            if (term == null || closed) {
+                return;
             }
-            deleteNode(resigned);
-            join();
-        });
+            // forget the node before ending the term, so that no wake-up can start a term on it
+            resigned = node;
+            node = null;
+            endTerm(RevocationReason.RESIGNED);
+        }
+        deleteInBackground(resigned);
+        runAndWait(this::join, bound);
     }
 
-    /** Leaves the election: ends the term, deletes the node, stops the threads. */
+    /**
+     * Leaves the election: ends the term, deletes the node, stops the threads. Waits for the delete
+     * at most the client's connection timeout; Curator keeps deleting in the background after that.
+     */
     public void close() throws InterruptedException {
+        Deadline bound = Deadline.forClosing(curator);
         Node left;
         synchronized (this) {
+            if (closed) {
+                return;
+            }
             closed = true;
             left = node;
             node = null;
             endTerm(RevocationReason.CLOSED);
             notifyAll();
+            curator.getConnectionStateListenable().removeListener(this);
         }
-        curator.getConnectionStateListenable().removeListener(this);
         try {
-            // delete on the caller's thread: the successor's hand-off does not wait for the worker
+            // delete from here: the successor's hand-off does not wait for the worker
+            CompletableFuture<?> deleted = deleteInBackground(left);
             try {
-                deleteNode(left);
-            } catch (Exception e) {
-                LOG.warn("election '{}': participant '{}' could not delete its node now ({}); Curator keeps"
-                        + " trying in the background, and the session's end deletes it anyway", electionName,
+                bound.await(deleted);
+            } catch (TimeoutException | ExecutionException e) {
+                LOG.warn("election '{}': participant '{}' left, but its node is not deleted yet ({}); Curator keeps"
+                        + " deleting it in the background, and the session's end deletes it anyway", electionName,
                         participantId, e.toString());
             }
             // then let the worker finish what it was doing (a create in flight deletes its own node)
-            runAndWait(() -> { });
+            runAndWait(() -> { }, bound);
         } finally {
             worker.close();
             callbacks.close();
@@ -194,12 +234,12 @@ public final class Candidate implements ConnectionStateListener {
             return;
         }
         Node current = node;
-        if (current != null && Sessions.currentSessionId(curator) != current.sessionId()) {
+        if (current != null && Sessions.hasMovedOn(curator, current.sessionId)) {
             // The session that owned our node is gone; so is the term. If only the client gave the
             // session up (Curator's own expiry after the session timeout), the server may still hold
             // the node at the head of the line: delete it rather than wait for the server's expiry.
             forget(current, RevocationReason.SESSION_EXPIRED);
-            deleteNode(current);
+            deleteInBackground(current);
         }
         if (node == null) {
             join();
@@ -215,15 +255,27 @@ public final class Candidate implements ConnectionStateListener {
         Stat stat = new Stat();
         String path = curator.create().storingStatIn(stat).creatingParentContainersIfNeeded().withProtection()
                 .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
-                .forPath(ZKPaths.makePath(electionPath, "n_"), payload);
-        Node created = new Node(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), Sessions.currentSessionId(curator));
+                .forPath(ZKPaths.makePath(electionPath, NODE_NAME), payload);
+        if (stat.getCzxid() == 0 || stat.getEphemeralOwner() == 0) {
+            // Curator's protection found our node after a lost reply, without filling the stat
+            Stat found = curator.checkExists().forPath(path);
+            if (found == null) {
+                throw KeeperException.create(KeeperException.Code.NONODE, path);
+            }
+            stat = found;
+        }
+        Node created = new Node(path, stat.getCzxid(), stat.getEphemeralOwner());
         synchronized (this) {
-            if (!closed) {
+            if (!closed && Sessions.isCurrent(curator, created.sessionId)) {
                 node = created;
             }
         }
         if (node != created) {
-            deleteNode(created);
+            deleteInBackground(created);
+            if (!isClosed()) {
+                throw new IllegalStateException("the node created for election '" + electionName
+                        + "' belongs to a session this client no longer has");
+            }
             return;
         }
         evaluate();
@@ -236,11 +288,12 @@ public final class Candidate implements ConnectionStateListener {
             if (current == null) {
                 return;
             }
-            List<String> line = SequentialNodes.sorted(childrenOrEmpty());
-            int index = line.indexOf(current.name());
+            List<String> line = SequentialNodes.sortedProtected(childrenOrEmpty(), NODE_NAME);
+            int index = line.indexOf(current.name);
             if (index < 0) {
-                // our node is gone (deleted, or the parent was reaped with it): the term is over
-                forget(current, RevocationReason.SESSION_EXPIRED);
+                // our node is gone while the session lives: deleted (by an operator, or the parent reaped)
+                forget(current, Sessions.isCurrent(curator, current.sessionId)
+                        ? RevocationReason.NODE_DELETED : RevocationReason.SESSION_EXPIRED);
                 join();
                 return;
             }
@@ -252,7 +305,7 @@ public final class Candidate implements ConnectionStateListener {
             try {
                 // getData rather than checkExists: an exists-watch on a node that is already gone
                 // would stay registered on the server for the life of the session.
-                curator.getData().usingWatcher(new Wakeup(current)).forPath(predecessor);
+                curator.getData().usingWatcher(current.predecessorWatch).forPath(predecessor);
                 return;
             } catch (KeeperException.NoNodeException gone) {
                 // the predecessor left between the two reads: look again
@@ -273,35 +326,73 @@ public final class Candidate implements ConnectionStateListener {
      * ZooKeeper's event thread on the hand-off fast path; it does no blocking work.
      */
     private void lead(Node current) {
-        if (Sessions.currentSessionId(curator) != current.sessionId()) {
-            // our node belongs to a session the client no longer has: never grant a term on it
-            submit(this::reconcile);
-            return;
-        }
         synchronized (this) {
             if (closed || suspended || node != current) {
                 // a reconnect that ends the suspension runs reconcile again
                 return;
             }
-            if (term != null && term.node().path().equals(current.path())) {
+            if (!Sessions.isCurrent(curator, current.sessionId)) {
+                // our node belongs to a session the client no longer has (or none yet): never
+                // grant a term on it; reconcile replaces it once the new session is up
+                submit(this::reconcile);
+                return;
+            }
+            if (term != null && term.node().path().equals(current.path)) {
                 if (term.node().resume()) {
                     post(term, null);
                     notifyAll();
                 }
-                return;
+            } else {
+                endTerm(RevocationReason.SESSION_EXPIRED);
+                HeldNode held = new HeldNode(curator, current.path, current.czxid, current.sessionId,
+                        "leadership of election '" + electionName + "'").onLoss(this::termLost);
+                term = new Term(held, participantId);
+                post(term, null);
+                notifyAll();
             }
-            endTerm(RevocationReason.SESSION_EXPIRED);
-            term = new Term(new HeldNode(curator, current.path(), current.czxid(), current.sessionId(),
-                    "leadership of election '" + electionName + "'"), participantId);
-            post(term, null);
-            notifyAll();
         }
+        watchOwnNode(current);
+    }
+
+    /**
+     * The leader watches its own node: deleted (by an operator, say) means the term is over. The
+     * same watcher object every time, re-armed after every event, so a data change first does not
+     * leave the node unwatched.
+     */
+    private void watchOwnNode(Node current) {
         try {
-            // Watch our own node so that a leader whose node is deleted (by an operator, say) steps down.
-            curator.getData().usingWatcher(new Wakeup(current)).inBackground().forPath(current.path());
+            curator.getData().usingWatcher(current.ownWatch).inBackground((c, event) -> {
+                if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                    ownNodeGone(current);
+                }
+            }).forPath(current.path);
         } catch (Exception e) {
             LOG.debug("election '{}': could not watch our own node: {}", electionName, e.toString());
         }
+    }
+
+    private void ownNodeGone(Node gone) {
+        forget(gone, Sessions.isCurrent(curator, gone.sessionId)
+                ? RevocationReason.NODE_DELETED : RevocationReason.SESSION_EXPIRED);
+        submit(this::reconcile);
+    }
+
+    /** A guarded commit found the term's node gone on the server: announce it and rejoin. */
+    private void termLost(HeldNode held, HeldNode.Loss why) {
+        Node gone = null;
+        synchronized (this) {
+            if (term != null && term.node() == held) {
+                gone = node;
+                if (gone != null && gone.path.equals(held.path())) {
+                    node = null;
+                }
+                endTerm(why == HeldNode.Loss.NODE_DELETED ? RevocationReason.NODE_DELETED : RevocationReason.SESSION_EXPIRED);
+            }
+        }
+        if (gone != null) {
+            deleteInBackground(gone);
+        }
+        submit(this::reconcile);
     }
 
     /** Drops {@code gone} as our node and ends its term, unless the node was replaced meanwhile. */
@@ -312,10 +403,12 @@ public final class Candidate implements ConnectionStateListener {
         }
     }
 
-    private void deleteNode(Node gone) throws Exception {
-        if (gone != null) {
-            curator.delete().quietly().guaranteed().forPath(gone.path());
+    /** Deletes a node of ours in the background; Curator retries until it is gone. */
+    private CompletableFuture<?> deleteInBackground(Node gone) {
+        if (gone == null) {
+            return CompletableFuture.completedFuture(null);
         }
+        return Background.send(cb -> curator.delete().guaranteed().inBackground(cb).forPath(gone.path));
     }
 
     // ---- term transitions and callbacks ----
@@ -373,7 +466,16 @@ public final class Candidate implements ConnectionStateListener {
             consecutiveFailures++;
             long delay = Math.min(MAX_RETRY_DELAY_MILLIS, 100L << Math.min(consecutiveFailures, 6));
             LOG.debug("election '{}': {}; retrying in {} ms", electionName, e.toString(), delay);
-            if (consecutiveFailures > 3) {
+            Node stuck = node;
+            if (consecutiveFailures >= GIVE_UP_AFTER_FAILURES && stuck != null) {
+                // a node that keeps failing must not hold the head of the line for the whole session
+                LOG.error("election '{}': participant '{}' failed {} times in a row with its node {} ({}); it gives the"
+                        + " node up so that others can lead, and rejoins", electionName, participantId,
+                        consecutiveFailures, stuck.path, e.toString(), e);
+                forget(stuck, RevocationReason.NODE_DELETED);
+                deleteInBackground(stuck);
+                consecutiveFailures = 0;
+            } else if (consecutiveFailures > 3) {
                 LOG.warn("election '{}': participant '{}' could not take its place ({}); retrying in {} ms",
                         electionName, participantId, e.toString(), delay);
             }
@@ -381,7 +483,8 @@ public final class Candidate implements ConnectionStateListener {
         }
     }
 
-    private void runAndWait(Task task) throws InterruptedException {
+    /** Runs {@code task} on the worker after what is queued, waiting for it until {@code bound}. */
+    private void runAndWait(Task task, Deadline bound) throws InterruptedException {
         CompletableFuture<Void> done = new CompletableFuture<>();
         worker.execute(() -> {
             try {
@@ -389,24 +492,27 @@ public final class Candidate implements ConnectionStateListener {
                 done.complete(null);
             } catch (Throwable t) {
                 done.completeExceptionally(t);
+                if (!isClosed()) {
+                    submit(this::reconcile);
+                }
             }
         });
         try {
-            done.get(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            bound.await(done);
         } catch (ExecutionException e) {
-            LOG.warn("election '{}': participant '{}' could not update its node now ({}); Curator deletes a"
-                    + " node it gave up in the background once connected, and the session's end deletes it anyway",
-                    electionName, participantId, e.getCause().toString());
+            LOG.warn("election '{}': participant '{}' could not update its node now ({}); it rejoins when ZooKeeper"
+                    + " answers, and the session's end deletes any node it gave up", electionName, participantId,
+                    e.getCause().toString());
         } catch (TimeoutException e) {
-            LOG.warn("election '{}': participant '{}' gave up waiting for ZooKeeper after {} ms", electionName,
-                    participantId, CLOSE_WAIT_MILLIS);
+            LOG.warn("election '{}': participant '{}' stopped waiting for ZooKeeper after {}; the rest goes on in the"
+                    + " background", electionName, participantId, "the client's connection timeout");
         }
     }
 
     /**
-     * Fires when the node ahead of ours (or our own) changes. The hand-off fast path: read the line
-     * right from ZooKeeper's event thread, without waiting for the worker, and take the lead at once
-     * if we are first; anything else goes to the worker. A stale wake-up only costs one read.
+     * Fires when the node ahead of ours changes. The hand-off fast path: read the line right from
+     * ZooKeeper's event thread, without waiting for the worker, and take the lead at once if we are
+     * first; anything else goes to the worker. A stale wake-up only costs one read.
      */
     private final class Wakeup implements Watcher {
         private final Node watching;
@@ -426,8 +532,8 @@ public final class Candidate implements ConnectionStateListener {
                         return;
                     }
                     if (result.getResultCode() == KeeperException.Code.OK.intValue()) {
-                        List<String> line = SequentialNodes.sorted(result.getChildren());
-                        if (!line.isEmpty() && line.get(0).equals(watching.name())) {
+                        List<String> line = SequentialNodes.sortedProtected(result.getChildren(), NODE_NAME);
+                        if (!line.isEmpty() && line.get(0).equals(watching.name)) {
                             lead(watching);
                             return;
                         }
@@ -436,6 +542,27 @@ public final class Candidate implements ConnectionStateListener {
                 }).forPath(electionPath);
             } catch (Exception e) {
                 submit(Candidate.this::evaluate);
+            }
+        }
+    }
+
+    /** Fires when our own node changes: deleted ends the term; anything else re-arms the watch. */
+    private final class OwnNodeWatch implements Watcher {
+        private final Node watching;
+
+        OwnNodeWatch(Node watching) {
+            this.watching = watching;
+        }
+
+        @Override
+        public void process(WatchedEvent event) {
+            if (event.getType() == Event.EventType.None || node != watching) {
+                return;
+            }
+            if (event.getType() == Event.EventType.NodeDeleted) {
+                ownNodeGone(watching);
+            } else {
+                watchOwnNode(watching);
             }
         }
     }

@@ -42,7 +42,7 @@ public final class ElectionReader {
 
     static List<String> children(CuratorFramework curator, String electionPath) {
         try {
-            return SequentialNodes.sorted(curator.getChildren().forPath(electionPath));
+            return SequentialNodes.sortedProtected(curator.getChildren().forPath(electionPath), Candidate.NODE_NAME);
         } catch (KeeperException.NoNodeException e) {
             return List.of();
         } catch (Exception e) {

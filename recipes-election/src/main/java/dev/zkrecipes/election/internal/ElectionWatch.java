@@ -2,6 +2,7 @@ package dev.zkrecipes.election.internal;
 
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.SerialExecutor;
+import dev.zkrecipes.core.internal.Watches;
 import dev.zkrecipes.election.LeaderChangeListener;
 import dev.zkrecipes.election.Participant;
 import java.time.Duration;
@@ -93,6 +94,8 @@ public final class ElectionWatch implements ConnectionStateListener {
     public void close() {
         closed = true;
         curator.getConnectionStateListenable().removeListener(this);
+        // take our watcher back from the client; the server's watch on the path fires at most once more
+        Watches.removeLocally(curator, wakeup, electionPath);
         synchronized (this) {
             notifyAll();
         }
@@ -108,7 +111,8 @@ public final class ElectionWatch implements ConnectionStateListener {
             for (int attempt = 0; attempt < 10; attempt++) {
                 List<String> line;
                 try {
-                    line = SequentialNodes.sorted(curator.getChildren().usingWatcher(wakeup).forPath(electionPath));
+                    line = SequentialNodes.sortedProtected(curator.getChildren().usingWatcher(wakeup).forPath(electionPath),
+                            Candidate.NODE_NAME);
                 } catch (KeeperException.NoNodeException e) {
                     if (curator.checkExists().usingWatcher(wakeup).forPath(electionPath) != null) {
                         continue;
