@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * DistributedLock lock = DistributedLock.of(zk, "orders/42");
  * try (LockHandle h = lock.acquire()) {
- *     h.commit(curator.transactionOp().setData().forPath("/orders/42", bytes));
+ *     h.commit(zk.ops().setData("/orders/42", bytes));
  * }
  * }</pre>
  *
