@@ -47,11 +47,16 @@ public interface Leadership {
      * Runs {@code ops} in one ZooKeeper transaction, after {@link #guard()}: it applies only while
      * this term holds on the server.
      *
+     * <p>The transaction is sent exactly once, never re-sent by a retry loop, so a lost reply can
+     * neither apply it twice nor turn an applied transaction into a refusal. Build ops with
+     * {@code zk.ops()}. Waits at most the session timeout + 2 s.
+     *
      * @return the results of {@code ops}, preceded by the guard's
      * @throws LeadershipLostException if the term is suspended or over, locally or on the server;
-     *         nothing was applied
-     * @throws dev.zkrecipes.core.ConnectionLossException if the connection stayed down past the
-     *         retry policy; the outcome is then unknown
+     *         nothing was applied. If this is how the end was found, the listener hears
+     *         {@code revoked} too
+     * @throws dev.zkrecipes.core.ConnectionLossException if the reply did not come (connection lost,
+     *         the caller interrupted): the outcome is unknown; re-read before acting
      * @throws dev.zkrecipes.core.ZkRecipeException if one of {@code ops} failed (for example
      *         {@link dev.zkrecipes.core.VersionConflictException}); nothing was applied
      */

@@ -50,8 +50,11 @@ import org.slf4j.LoggerFactory;
  * paused holder's late write.
  *
  * <p>Connection loss while waiting: the wait goes on across reconnects; if the session expires the
- * waiter's node is gone and it queues again with a new node. If the retry policy gives up, the call
- * throws {@link dev.zkrecipes.core.ConnectionLossException} and leaves no node behind. Thread-safe.
+ * waiter's node is gone and it queues again with a new node of the new session (a hold is only ever
+ * granted on a node of the client's current session). If the retry policy gives up, the call throws
+ * {@link dev.zkrecipes.core.ConnectionLossException} and leaves no node behind; a timed call returns
+ * within its timeout + 0.5 s, connected or not; an interrupted call leaves no node behind either
+ * (a create that lands after the caller gave up is deleted). Thread-safe.
  */
 public final class DistributedLock {
 

@@ -29,17 +29,26 @@ public interface LockHandle extends AutoCloseable {
 
     /**
      * Runs {@code ops} in one ZooKeeper transaction behind {@link #guard()}: it applies only while
-     * the lock is held on the server.
+     * the lock is held on the server. The transaction is sent once and never re-sent by a retry
+     * loop. Build ops with {@code zk.ops()}. Waits at most the session timeout + 2 s.
      *
+     * @return the results: the guard's first, then one per op
      * @throws dev.zkrecipes.core.LeadershipLostException if the lock is no longer held (or is
-     *         suspended); nothing is applied
-     * @throws dev.zkrecipes.core.ConnectionLossException if the connection stayed down past the retry policy
+     *         suspended); nothing is applied. If this is how the loss was found, listeners hear
+     *         {@link LockListener#lost} too
+     * @throws dev.zkrecipes.core.ConnectionLossException if the reply did not come (connection lost,
+     *         caller interrupted): the outcome is unknown, re-read before acting
+     * @throws dev.zkrecipes.core.ZkRecipeException naming the op and path that the server refused
+     *         ({@link dev.zkrecipes.core.NoSuchPathException}, {@link dev.zkrecipes.core.VersionConflictException},
+     *         ...); nothing is applied
      */
     List<CuratorTransactionResult> commit(CuratorOp... ops);
 
     /**
      * Releases this level of the lock; the last level deletes the lock node before returning, so
-     * another client can take the lock as soon as this returns. Closing twice does nothing. A lock
+     * another client can take the lock as soon as this returns. If ZooKeeper does not answer within
+     * the client's connection timeout (5 s by default), it returns anyway and Curator deletes the
+     * node in the background (the session's end deletes it too). Closing twice does nothing. A lock
      * whose session has expired is already released: closing logs it and does not throw, so that a
      * try-with-resources block ends normally (its {@link #commit} calls did fail).
      *

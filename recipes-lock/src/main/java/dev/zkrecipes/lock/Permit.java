@@ -22,17 +22,18 @@ public interface Permit extends AutoCloseable {
     CuratorOp guard();
 
     /**
-     * Runs {@code ops} in one transaction behind {@link #guard()}.
+     * Runs {@code ops} in one transaction behind {@link #guard()}, sent once; see
+     * {@link LockHandle#commit} for the outcomes.
      *
      * @throws dev.zkrecipes.core.LeadershipLostException if the permit is no longer held; nothing is applied
+     * @throws dev.zkrecipes.core.ConnectionLossException if the reply did not come: the outcome is unknown
      */
     List<CuratorTransactionResult> commit(CuratorOp... ops);
 
     /**
-     * Returns the permit (deletes its node before returning). Idempotent; never throws for a permit
-     * whose session already expired.
-     *
-     * @throws IllegalStateException if called from a thread other than the one that acquired it
+     * Returns the permit: deletes its node before returning, or after the client's connection
+     * timeout if ZooKeeper does not answer (Curator then deletes it in the background). May be
+     * called from any thread. Idempotent; never throws for a permit whose session already expired.
      */
     @Override
     void close();
