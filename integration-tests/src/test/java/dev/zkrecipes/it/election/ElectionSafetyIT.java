@@ -9,9 +9,11 @@ import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.testing.TokenHistory;
 import dev.zkrecipes.testing.EmbeddedZk;
+import dev.zkrecipes.testing.LoopbackProxy.Opcodes;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -54,7 +56,7 @@ class ElectionSafetyIT {
     }
 
     @Test
-    void tokensThatLandNeverGoDownUnderRandomExpiryBlackholeResignAndClose() throws Exception {
+    void tokensThatLandNeverGoDownUnderRandomAmbiguousFaults() throws Exception {
         long seed = Long.getLong("zkr.seed", System.nanoTime());
         System.out.println("ElectionSafetyIT seed=" + seed + " (rerun with -Dzkr.seed=" + seed + ")");
         Random random = new Random(seed);
@@ -86,7 +88,9 @@ class ElectionSafetyIT {
                 int writesBefore = history.size();
                 ProxiedParticipant victim = line.get(random.nextInt(line.size()));
                 ProxiedParticipant leader = line.stream().filter(p -> p.elector.isLeader()).findFirst().orElse(victim);
-                int fault = random.nextInt(5);
+                int fault = random.nextInt(9);
+                System.out.println("ElectionSafetyIT round " + round + ": fault " + fault + " (leader " + leader + ", victim "
+                        + victim + ")");
                 switch (fault) {
                     case 0 -> leader.expireSession();
                     case 1 -> {
@@ -104,6 +108,10 @@ class ElectionSafetyIT {
                         victim.close();
                         addParticipant.run();
                     }
+                    case 4 -> victim.proxy.loseReplies(1 + random.nextInt(3), LOST_REPLY_OPS);
+                    case 5 -> leader.proxy.loseNextReply(Opcodes.MULTI);
+                    case 6 -> deleteTheLeadersNode(victim.zk.curator(), election);
+                    case 7 -> serverDownLongerThanTheSession();
                     default -> victim.proxy.cut();
                 }
                 // progress: some leader is elected and lands writes after each fault
@@ -122,6 +130,26 @@ class ElectionSafetyIT {
         List<Long> tokens = history.distinctTokens();
         assertThat(tokens).isSorted().doesNotHaveDuplicates();
         assertThat(tokens.size()).isGreaterThan(ROUNDS / 3);
+    }
+
+    private static final int[] LOST_REPLY_OPS = {Opcodes.CREATE, Opcodes.CREATE2, Opcodes.CREATE_CONTAINER,
+            Opcodes.DELETE, Opcodes.MULTI};
+
+    /** An operator deletes whatever node is first in the election. */
+    private static void deleteTheLeadersNode(CuratorFramework operator, String election) throws Exception {
+        String parent = "/zkr/elections/" + election;
+        List<String> nodes = operator.getChildren().forPath(parent);
+        nodes.sort(Comparator.comparing(n -> n.substring(n.length() - 10)));
+        if (!nodes.isEmpty()) {
+            operator.delete().quietly().forPath(parent + "/" + nodes.get(0));
+        }
+    }
+
+    /** The server stops for longer than the session timeout and comes back on the same data. */
+    private static void serverDownLongerThanTheSession() throws Exception {
+        zk.testingServer().stop();
+        await().pollDelay(SESSION.plusMillis(1500)).atMost(WAIT).until(() -> true);
+        zk.testingServer().restart();
     }
 
     /**

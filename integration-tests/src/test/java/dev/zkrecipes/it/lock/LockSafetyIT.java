@@ -11,9 +11,11 @@ import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.testing.ProxiedClient;
 import dev.zkrecipes.testing.TokenHistory;
 import dev.zkrecipes.testing.EmbeddedZk;
+import dev.zkrecipes.testing.LoopbackProxy.Opcodes;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -28,8 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The lock's safety property under random faults: clients loop acquire → guarded write of their
- * token → release; the tokens that land never go down. And the negative control: an unfenced write
+ * The lock's safety property under random faults (server-side expiry, blackhole, cut, lost replies,
+ * interrupts, an operator deleting the holder's node, the server down longer than the session):
+ * clients loop acquire → guarded write of their token → release; the tokens that land never go down. And the negative control: an unfenced write
  * of a superseded holder is caught by the checker.
  */
 class LockSafetyIT {
@@ -52,7 +55,7 @@ class LockSafetyIT {
     }
 
     @Test
-    void tokensThatLandNeverGoDownUnderRandomExpiryBlackholeAndCut() throws Exception {
+    void tokensThatLandNeverGoDownUnderRandomAmbiguousFaults() throws Exception {
         long seed = Long.getLong("zkr.seed", System.nanoTime());
         System.out.println("LockSafetyIT seed=" + seed + " (rerun with -Dzkr.seed=" + seed + ")");
         Random random = new Random(seed);
@@ -75,14 +78,21 @@ class LockSafetyIT {
 
             for (int round = 0; round < ROUNDS; round++) {
                 int before = history.size();
-                ProxiedClient victim = clients.get(random.nextInt(CLIENTS));
-                switch (random.nextInt(3)) {
+                int index = random.nextInt(CLIENTS);
+                ProxiedClient victim = clients.get(index);
+                int fault = random.nextInt(7);
+                System.out.println("LockSafetyIT round " + round + ": fault " + fault + " on client " + index);
+                switch (fault) {
                     case 0 -> victim.expireSession();
                     case 1 -> {
                         victim.proxy().blackhole();
                         await().pollDelay(SESSION.plusMillis(500)).atMost(WAIT).until(() -> true);
                         victim.proxy().heal();
                     }
+                    case 2 -> victim.proxy().loseReplies(1 + random.nextInt(3), LOST_REPLY_OPS);
+                    case 3 -> workers.get(index).interrupt();
+                    case 4 -> deleteTheHoldersNode(clients.get((index + 1) % CLIENTS).zk().curator());
+                    case 5 -> serverDownLongerThanTheSession();
                     default -> victim.proxy().cut();
                 }
                 await().atMost(WAIT).until(() -> history.size() > before + 3);
@@ -100,11 +110,32 @@ class LockSafetyIT {
         assertThat(history.distinctTokens()).isSorted().doesNotHaveDuplicates().hasSizeGreaterThan(ROUNDS);
     }
 
+    private static final int[] LOST_REPLY_OPS = {Opcodes.CREATE, Opcodes.CREATE2, Opcodes.CREATE_CONTAINER,
+            Opcodes.DELETE, Opcodes.MULTI};
+
+    /** An operator deletes whatever node is first in the lock's line. */
+    private static void deleteTheHoldersNode(CuratorFramework operator) throws Exception {
+        String parent = "/zkr/locks/safety";
+        List<String> line = operator.getChildren().forPath(parent);
+        line.sort(Comparator.comparing(n -> n.substring(n.length() - 10)));
+        if (!line.isEmpty()) {
+            operator.delete().quietly().forPath(parent + "/" + line.get(0));
+        }
+    }
+
+    /** The server stops for longer than the session timeout and comes back on the same data. */
+    private static void serverDownLongerThanTheSession() throws Exception {
+        zk.testingServer().stop();
+        await().pollDelay(SESSION.plusMillis(1500)).atMost(WAIT).until(() -> true);
+        zk.testingServer().restart();
+    }
+
     /** acquire → a few guarded writes of the token → release, until stopped. */
     private static void work(ProxiedClient c, String resource, TokenHistory history, AtomicInteger refused, AtomicBoolean stop) {
         DistributedLock lock = DistributedLock.of(c.zk(), "safety");
         CuratorFramework curator = c.zk().curator();
         while (!stop.get()) {
+            Thread.interrupted();
             try {
                 Optional<LockHandle> got = lock.tryAcquire(Duration.ofMillis(500));
                 if (got.isEmpty()) {
@@ -120,7 +151,10 @@ class LockSafetyIT {
             } catch (ZkRecipeException e) {
                 // connection trouble during a fault: try again
             } catch (InterruptedException e) {
-                return;
+                // an interrupt is one of the faults: go on unless stopping
+                if (stop.get()) {
+                    return;
+                }
             } catch (Exception e) {
                 if (stop.get()) {
                     return;

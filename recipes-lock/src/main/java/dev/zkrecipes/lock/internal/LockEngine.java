@@ -144,6 +144,9 @@ public final class LockEngine {
                     Created created = createAndList(policy.nodePrefix(), payload, io);
                     mine = created.mine;
                     children = created.children;
+                    if (mine == null) {
+                        continue;
+                    }
                 }
                 if (!Sessions.isCurrent(curator, mine.sessionId())) {
                     if (Sessions.hasMovedOn(curator, mine.sessionId())) {
@@ -310,7 +313,8 @@ public final class LockEngine {
                 throw e;
             }
             if (stat == null) {
-                throw KeeperException.create(KeeperException.Code.NONODE, path);
+                // gone already (its session ended meanwhile): the caller creates another
+                return new Created(null, null);
             }
         }
         Mine mine = new Mine(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), stat.getEphemeralOwner());
