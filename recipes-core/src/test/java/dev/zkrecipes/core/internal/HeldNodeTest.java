@@ -6,11 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.NoSuchPathException;
+import dev.zkrecipes.core.VersionConflictException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import dev.zkrecipes.core.VersionConflictException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
@@ -126,5 +127,21 @@ class HeldNodeTest {
         assertThatThrownBy(() -> foreign.commit(curator.transactionOp().setData().forPath(resource(mine), "x".getBytes(UTF_8))))
                 .isInstanceOf(LeadershipLostException.class).hasMessageContaining("current session");
         assertThat(new String(curator.getData().forPath(resource(mine)), UTF_8)).isEqualTo("0");
+    }
+
+    @Test
+    void commitThroughANamespacedClientWritesInsideTheNamespaceAndReportsItsPaths(TestInfo info) throws Exception {
+        CuratorFramework ns = curator.usingNamespace("tenant");
+        String base = "/held/" + info.getTestMethod().orElseThrow().getName();
+        Stat stat = new Stat();
+        String path = ns.create().creatingParentsIfNeeded().storingStatIn(stat).withMode(CreateMode.EPHEMERAL)
+                .forPath(base + "/holder");
+        HeldNode node = new HeldNode(ns, path, stat.getCzxid(), stat.getEphemeralOwner(), "a namespaced lock");
+
+        List<CuratorTransactionResult> results = node.commit(ns.transactionOp().create().forPath(base + "/made", new byte[0]));
+
+        assertThat(curator.checkExists().forPath("/tenant" + base + "/made")).isNotNull();
+        assertThat(results.get(1).getForPath()).isEqualTo(base + "/made");
+        assertThat(results.get(1).getResultPath()).isEqualTo(base + "/made");
     }
 }

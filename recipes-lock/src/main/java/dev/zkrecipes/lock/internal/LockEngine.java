@@ -6,7 +6,9 @@ import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.Watches;
 import dev.zkrecipes.core.internal.ZkErrors;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -83,7 +85,7 @@ public final class LockEngine {
     private static final class Waiter implements Watcher, Runnable {
         final Semaphore wakeups = new Semaphore(0);
         final AtomicReference<String> deleted = new AtomicReference<>();
-        String watchedPath;
+        final Set<String> watchedPaths = new HashSet<>();
 
         @Override
         public void process(org.apache.zookeeper.WatchedEvent event) {
@@ -184,7 +186,7 @@ public final class LockEngine {
                 }
                 waiter.wakeups.drainPermits();
                 if (blocker.equals(Policy.WATCH_CHILDREN)) {
-                    waiter.watchedPath = parentPath;
+                    waiter.watchedPaths.add(parentPath);
                     children = Background.call(io,
                             cb -> curator.getChildren().usingWatcher(waiter).inBackground(cb).forPath(parentPath)).getChildren();
                     if (!LockNode.line(children).equals(line)) {
@@ -198,7 +200,7 @@ public final class LockEngine {
                 }
                 String blockerPath = ZKPaths.makePath(parentPath, blocker);
                 boolean sole = policy.soleBlocker(line, index);
-                waiter.watchedPath = blockerPath;
+                waiter.watchedPaths.add(blockerPath);
                 CuratorEvent watched = Background.await(io, Background.send(
                         cb -> curator.getData().usingWatcher(waiter).inBackground(cb).forPath(blockerPath)));
                 if (watched.getResultCode() == KeeperException.Code.NONODE.intValue()) {
@@ -226,8 +228,8 @@ public final class LockEngine {
             throw ZkErrors.translate(e, "acquiring " + description);
         } finally {
             registry.removeWaiter(waiter);
-            if (waiter.watchedPath != null) {
-                Watches.removeLocally(curator, waiter, waiter.watchedPath);
+            for (String watched : waiter.watchedPaths) {
+                Watches.removeLocally(curator, waiter, watched);
             }
             if (!held && mine != null) {
                 deleteInBackground(mine.path());
