@@ -134,7 +134,7 @@ class HeldNodeTest {
         CuratorFramework ns = curator.usingNamespace("tenant");
         String base = "/held/" + info.getTestMethod().orElseThrow().getName();
         Stat stat = new Stat();
-        String path = ns.create().creatingParentsIfNeeded().storingStatIn(stat).withMode(CreateMode.EPHEMERAL)
+        String path = ns.create().storingStatIn(stat).creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL)
                 .forPath(base + "/holder");
         HeldNode node = new HeldNode(ns, path, stat.getCzxid(), stat.getEphemeralOwner(), "a namespaced lock");
 
