@@ -79,6 +79,9 @@ public final class LoopbackProxy implements AutoCloseable {
          */
         public static final int[] CREATES = {CREATE, CREATE2, CREATE_CONTAINER, CREATE_TTL};
 
+        /** Every opcode that changes the tree: the creates, delete, setData and multi. Do not modify. */
+        public static final int[] WRITES = {CREATE, CREATE2, CREATE_CONTAINER, CREATE_TTL, DELETE, SET_DATA, MULTI};
+
         private Opcodes() {
         }
     }

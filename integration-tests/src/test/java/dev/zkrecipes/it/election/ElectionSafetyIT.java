@@ -10,10 +10,10 @@ import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.testing.TokenHistory;
 import dev.zkrecipes.testing.EmbeddedZk;
 import dev.zkrecipes.testing.LoopbackProxy.Opcodes;
+import dev.zkrecipes.testing.Operator;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -108,10 +108,10 @@ class ElectionSafetyIT {
                         victim.close();
                         addParticipant.run();
                     }
-                    case 4 -> victim.proxy.loseReplies(1 + random.nextInt(3), LOST_REPLY_OPS);
+                    case 4 -> victim.proxy.loseReplies(1 + random.nextInt(3), Opcodes.WRITES);
                     case 5 -> leader.proxy.loseNextReply(Opcodes.MULTI);
-                    case 6 -> deleteTheLeadersNode(victim.zk.curator(), election);
-                    case 7 -> serverDownLongerThanTheSession();
+                    case 6 -> Operator.deleteFirstInLine(victim.zk.curator(), "/zkr/elections/" + election);
+                    case 7 -> Operator.outage(zk.testingServer(), SESSION.plusMillis(1500));
                     default -> victim.proxy.cut();
                 }
                 // progress: some leader is elected and lands writes after each fault
@@ -130,26 +130,6 @@ class ElectionSafetyIT {
         List<Long> tokens = history.distinctTokens();
         assertThat(tokens).isSorted().doesNotHaveDuplicates();
         assertThat(tokens.size()).isGreaterThan(ROUNDS / 3);
-    }
-
-    private static final int[] LOST_REPLY_OPS = {Opcodes.CREATE, Opcodes.CREATE2, Opcodes.CREATE_CONTAINER,
-            Opcodes.DELETE, Opcodes.MULTI};
-
-    /** An operator deletes whatever node is first in the election. */
-    private static void deleteTheLeadersNode(CuratorFramework operator, String election) throws Exception {
-        String parent = "/zkr/elections/" + election;
-        List<String> nodes = operator.getChildren().forPath(parent);
-        nodes.sort(Comparator.comparing(n -> n.substring(n.length() - 10)));
-        if (!nodes.isEmpty()) {
-            operator.delete().quietly().forPath(parent + "/" + nodes.get(0));
-        }
-    }
-
-    /** The server stops for longer than the session timeout and comes back on the same data. */
-    private static void serverDownLongerThanTheSession() throws Exception {
-        zk.testingServer().stop();
-        await().pollDelay(SESSION.plusMillis(1500)).atMost(WAIT).until(() -> true);
-        zk.testingServer().restart();
     }
 
     /**

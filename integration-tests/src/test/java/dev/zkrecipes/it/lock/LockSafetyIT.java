@@ -12,10 +12,10 @@ import dev.zkrecipes.testing.ProxiedClient;
 import dev.zkrecipes.testing.TokenHistory;
 import dev.zkrecipes.testing.EmbeddedZk;
 import dev.zkrecipes.testing.LoopbackProxy.Opcodes;
+import dev.zkrecipes.testing.Operator;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -89,10 +89,10 @@ class LockSafetyIT {
                         await().pollDelay(SESSION.plusMillis(500)).atMost(WAIT).until(() -> true);
                         victim.proxy().heal();
                     }
-                    case 2 -> victim.proxy().loseReplies(1 + random.nextInt(3), LOST_REPLY_OPS);
+                    case 2 -> victim.proxy().loseReplies(1 + random.nextInt(3), Opcodes.WRITES);
                     case 3 -> workers.get(index).interrupt();
-                    case 4 -> deleteTheHoldersNode(clients.get((index + 1) % CLIENTS).zk().curator());
-                    case 5 -> serverDownLongerThanTheSession();
+                    case 4 -> Operator.deleteFirstInLine(clients.get((index + 1) % CLIENTS).zk().curator(), "/zkr/locks/safety");
+                    case 5 -> Operator.outage(zk.testingServer(), SESSION.plusMillis(1500));
                     default -> victim.proxy().cut();
                 }
                 await().atMost(WAIT).until(() -> history.size() > before + 3);
@@ -108,26 +108,6 @@ class LockSafetyIT {
                 + " holds, " + refused.get() + " refused");
         assertThat(history.violations()).isEmpty();
         assertThat(history.distinctTokens()).isSorted().doesNotHaveDuplicates().hasSizeGreaterThan(ROUNDS);
-    }
-
-    private static final int[] LOST_REPLY_OPS = {Opcodes.CREATE, Opcodes.CREATE2, Opcodes.CREATE_CONTAINER,
-            Opcodes.DELETE, Opcodes.MULTI};
-
-    /** An operator deletes whatever node is first in the lock's line. */
-    private static void deleteTheHoldersNode(CuratorFramework operator) throws Exception {
-        String parent = "/zkr/locks/safety";
-        List<String> line = operator.getChildren().forPath(parent);
-        line.sort(Comparator.comparing(n -> n.substring(n.length() - 10)));
-        if (!line.isEmpty()) {
-            operator.delete().quietly().forPath(parent + "/" + line.get(0));
-        }
-    }
-
-    /** The server stops for longer than the session timeout and comes back on the same data. */
-    private static void serverDownLongerThanTheSession() throws Exception {
-        zk.testingServer().stop();
-        await().pollDelay(SESSION.plusMillis(1500)).atMost(WAIT).until(() -> true);
-        zk.testingServer().restart();
     }
 
     /** acquire → a few guarded writes of the token → release, until stopped. */
