@@ -5,9 +5,11 @@ public enum RevocationReason {
     /** {@link LeaderElector#resign()}: the term is over; the participant rejoined at the back. */
     RESIGNED,
     /**
-     * The connection is in doubt (Curator's {@code SUSPENDED}): the term is paused, not over. Exactly
-     * one of two things follows: {@code elected} with the same term and token when the same session
-     * reconnects and still leads, or {@code revoked(term, SESSION_EXPIRED)} when it does not.
+     * The connection is in doubt (Curator's {@code SUSPENDED}): the term is paused, not over.
+     * Exactly one of these follows for the term: {@code elected} with the same term and token when
+     * the same session reconnects and its node still leads; or a final {@code revoked} with
+     * {@code SESSION_EXPIRED} (the session is gone), {@code NODE_DELETED} (the node was deleted
+     * meanwhile), {@code RESIGNED} or {@code CLOSED} (the caller ended it while suspended).
      */
     CONNECTION_SUSPENDED,
     /**

@@ -6,6 +6,7 @@ import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.Sessions;
+import dev.zkrecipes.core.internal.Watches;
 import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.election.LeadershipListener;
 import dev.zkrecipes.election.RevocationReason;
@@ -75,6 +76,8 @@ public final class Candidate implements ConnectionStateListener {
         final long sessionId;
         final Watcher predecessorWatch = new Wakeup(this);
         final Watcher ownWatch = new OwnNodeWatch(this);
+        /** The node ahead that predecessorWatch was last set on, to take the watcher back. */
+        volatile String watchedPredecessor;
 
         Node(String path, long czxid, long sessionId) {
             this.path = path;
@@ -305,6 +308,7 @@ public final class Candidate implements ConnectionStateListener {
             try {
                 // getData rather than checkExists: an exists-watch on a node that is already gone
                 // would stay registered on the server for the life of the session.
+                current.watchedPredecessor = predecessor;
                 curator.getData().usingWatcher(current.predecessorWatch).forPath(predecessor);
                 return;
             } catch (KeeperException.NoNodeException gone) {
@@ -400,15 +404,30 @@ public final class Candidate implements ConnectionStateListener {
         if (node == gone) {
             node = null;
             endTerm(reason);
+            releaseWatchers(gone);
         }
     }
 
-    /** Deletes a node of ours in the background; Curator retries until it is gone. */
+    /**
+     * Deletes a node of ours in the background (Curator retries until it is gone) and takes back the
+     * watchers set for it, so that a participant that left keeps no watcher (and no reference to
+     * itself) on its client.
+     */
     private CompletableFuture<?> deleteInBackground(Node gone) {
         if (gone == null) {
             return CompletableFuture.completedFuture(null);
         }
-        return Background.send(cb -> curator.delete().guaranteed().inBackground(cb).forPath(gone.path));
+        releaseWatchers(gone);
+        return Background.send(cb -> curator.delete().quietly().guaranteed().inBackground(cb).forPath(gone.path));
+    }
+
+    /** Takes back the watchers set for {@code gone} (sent in the background, never blocks). */
+    private void releaseWatchers(Node gone) {
+        String predecessor = gone.watchedPredecessor;
+        if (predecessor != null) {
+            Watches.removeLocally(curator, gone.predecessorWatch, predecessor);
+        }
+        Watches.removeLocally(curator, gone.ownWatch, gone.path);
     }
 
     // ---- term transitions and callbacks ----
