@@ -125,10 +125,13 @@ public final class DistributedLock {
         return Optional.ofNullable(acquire(timeout.toNanos()));
     }
 
-    /** The name of the node the calling thread holds, or null: what a downgraded read node takes the place of. */
+    /**
+     * The name of the node the calling thread holds validly, or null: what a downgraded read node
+     * takes the place of. A hold that is suspended or lost gives no place: another writer may hold.
+     */
     String heldNodeNameOfCurrentThread() {
         Holding holding = holdings.get(Thread.currentThread());
-        return holding == null ? null : ZKPaths.getNodeFromPath(holding.node().path());
+        return holding == null || !holding.node().isValid() ? null : ZKPaths.getNodeFromPath(holding.node().path());
     }
 
     /** True if the calling thread holds the lock (at any level), even if the hold is suspended or lost. */

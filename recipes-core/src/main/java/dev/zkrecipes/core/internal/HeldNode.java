@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
@@ -70,6 +71,7 @@ public final class HeldNode {
     private final String description;
     private volatile State state = State.VALID;
     private volatile LossListener lossListener;
+    private final AtomicBoolean lossFound = new AtomicBoolean();
 
     /**
      * @param path the znode whose existence grants the right
@@ -158,14 +160,16 @@ public final class HeldNode {
      * @return true if this call was the first to find it
      */
     public boolean lose(Loss why) {
-        if (state == State.ENDED) {
+        // whoever finds the loss first announces it: a commit, a watch and a LOST event may race
+        if (state == State.ENDED || !lossFound.compareAndSet(false, true)) {
             return false;
         }
         LossListener listener = lossListener;
         if (listener != null) {
             listener.lost(this, why);
         }
-        return end();
+        end();
+        return true;
     }
 
     /** A check that this node still exists, to put first in the caller's own transaction. */

@@ -86,11 +86,17 @@ public final class LockEngine {
         final Semaphore wakeups = new Semaphore(0);
         final AtomicReference<String> deleted = new AtomicReference<>();
         final Set<String> watchedPaths = new HashSet<>();
+        /** Our own waiting node, watched so that a grant without a re-read never stands on a deleted node. */
+        volatile String ownPath;
+        volatile boolean ownGone;
 
         @Override
         public void process(org.apache.zookeeper.WatchedEvent event) {
             if (event.getType() == Event.EventType.NodeDeleted) {
                 deleted.set(event.getPath());
+                if (event.getPath() != null && event.getPath().equals(ownPath)) {
+                    ownGone = true;
+                }
             }
             if (event.getType() != Event.EventType.None) {
                 wakeups.release();
@@ -139,6 +145,7 @@ public final class LockEngine {
         registry.addWaiter(waiter);
         Mine mine = null;
         boolean held = false;
+        boolean placeChecked = false;
         try {
             List<String> children = null;
             while (true) {
@@ -149,6 +156,9 @@ public final class LockEngine {
                     if (mine == null) {
                         continue;
                     }
+                    placeChecked = false;
+                    waiter.ownPath = mine.path();
+                    waiter.ownGone = false;
                 }
                 if (!Sessions.isCurrent(curator, mine.sessionId())) {
                     if (Sessions.hasMovedOn(curator, mine.sessionId())) {
@@ -170,6 +180,10 @@ public final class LockEngine {
                 }
                 List<String> line = LockNode.line(children);
                 children = null;
+                if (!placeChecked) {
+                    policy.checkPlace(line, mine.name());
+                    placeChecked = true;
+                }
                 int index = line.indexOf(mine.name());
                 if (index < 0) {
                     // our node is gone (its session ended, or somebody deleted it): queue again
@@ -201,10 +215,23 @@ public final class LockEngine {
                 String blockerPath = ZKPaths.makePath(parentPath, blocker);
                 boolean sole = policy.soleBlocker(line, index);
                 waiter.watchedPaths.add(blockerPath);
+                String ourPath = mine.path();
+                waiter.watchedPaths.add(ourPath);
+                // Watch our own node too, sent first: ZooKeeper delivers a delete of it before the
+                // blocker's, so the grant without a re-read below never stands on a deleted node.
+                CompletableFuture<CuratorEvent> own = Background.send(
+                        cb -> curator.getData().usingWatcher(waiter).inBackground(cb).forPath(ourPath));
                 CuratorEvent watched = Background.await(io, Background.send(
                         cb -> curator.getData().usingWatcher(waiter).inBackground(cb).forPath(blockerPath)));
+                CuratorEvent ownState = Background.await(io, own);
+                if (ownState.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                    // our waiting node was deleted (by an operator, say): queue again
+                    mine = null;
+                    continue;
+                }
+                Background.succeeded(ownState);
                 if (watched.getResultCode() == KeeperException.Code.NONODE.intValue()) {
-                    if (sole && Sessions.isCurrent(curator, mine.sessionId())) {
+                    if (sole && !waiter.ownGone && Sessions.isCurrent(curator, mine.sessionId())) {
                         held = true;
                         return hold(mine);
                     }
@@ -214,7 +241,8 @@ public final class LockEngine {
                 if (!waiter.await(deadline)) {
                     return null;
                 }
-                if (sole && blockerPath.equals(waiter.deleted.get()) && Sessions.isCurrent(curator, mine.sessionId())) {
+                if (sole && blockerPath.equals(waiter.deleted.get()) && !waiter.ownGone
+                        && Sessions.isCurrent(curator, mine.sessionId())) {
                     // the only node ahead that mattered is gone, and nodes only join behind us
                     held = true;
                     return hold(mine);

@@ -1,5 +1,6 @@
 package dev.zkrecipes.lock.internal;
 
+import dev.zkrecipes.core.LeadershipLostException;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -16,6 +17,16 @@ public interface Policy {
     /** The name to create (before protection and sequence) for an acquire by the calling thread. */
     default String nodePrefix() {
         return LockNode.prefix(kind());
+    }
+
+    /**
+     * Checks a new node of ours against the first line read after its create (which ZooKeeper
+     * orders after the create). A node that takes another's place in line is only right while that
+     * node is still there and ours.
+     *
+     * @throws dev.zkrecipes.core.LeadershipLostException if our node took a place it has no right to
+     */
+    default void checkPlace(List<String> line, String ourNode) {
     }
 
     /**
@@ -88,8 +99,25 @@ public interface Policy {
             }
 
             @Override
+            public void checkPlace(List<String> line, String ourNode) {
+                LockNode ours = LockNode.parse(ourNode);
+                if (ours == null || ours.place() == ours.sequence()) {
+                    return;
+                }
+                String writeNode = ownerWriteNode.get();
+                LockNode placeOf = writeNode == null ? null : LockNode.parse(writeNode);
+                if (placeOf == null || placeOf.sequence() != ours.place() || !line.contains(writeNode)) {
+                    throw new LeadershipLostException("the write lock this thread held ended before it could take the"
+                            + " read lock in its place (downgrade); another writer may hold it now. Close the write"
+                            + " lock's handle, then acquire the read lock again");
+                }
+            }
+
+            @Override
             public String blocker(List<String> line, int index) {
-                if (ownerWriteNode.get() != null) {
+                LockNode node = LockNode.parse(line.get(index));
+                if (node != null && node.place() != node.sequence()) {
+                    // a downgraded read node, checked at its create: the write node it replaces was ours
                     return null;
                 }
                 for (int i = index - 1; i >= 0; i--) {
