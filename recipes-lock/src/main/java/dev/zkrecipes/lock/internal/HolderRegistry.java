@@ -84,7 +84,7 @@ public final class HolderRegistry implements ConnectionStateListener {
         // so re-arming after a reconnect adds nothing
         Watcher watcher = ownWatchers.computeIfAbsent(node, n -> event -> {
             if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
-                nodeGone(n);
+                ownNodeGone(n);
             } else if (event.getType() != Watcher.Event.EventType.None) {
                 watchOwnNode(n);
             }
@@ -92,7 +92,7 @@ public final class HolderRegistry implements ConnectionStateListener {
         try {
             curator.getData().usingWatcher(watcher).inBackground((c, event) -> {
                 if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
-                    nodeGone(node);
+                    ownNodeGone(node);
                 }
             }).forPath(node.path());
         } catch (Exception e) {
@@ -101,7 +101,7 @@ public final class HolderRegistry implements ConnectionStateListener {
     }
 
     /** The node is gone on the server: deleted while the session lives, or with the session. */
-    private void nodeGone(HeldNode node) {
+    public void ownNodeGone(HeldNode node) {
         if (node.isEnded()) {
             return;
         }
@@ -159,7 +159,7 @@ public final class HolderRegistry implements ConnectionStateListener {
                         watchOwnNode(node);
                     }
                 } else if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
-                    nodeGone(node);
+                    ownNodeGone(node);
                 }
             }).forPath(node.path());
         } catch (Exception e) {

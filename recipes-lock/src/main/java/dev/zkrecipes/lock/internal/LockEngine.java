@@ -6,10 +6,10 @@ import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.Watches;
 import dev.zkrecipes.core.internal.ZkErrors;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -82,16 +82,38 @@ public final class LockEngine {
     }
 
     /** The wake-ups of one waiting acquire: watch events and connection changes. */
-    private static final class Waiter implements Watcher, Runnable {
+    private final class Waiter implements Watcher, Runnable {
         final Semaphore wakeups = new Semaphore(0);
         final AtomicReference<String> deleted = new AtomicReference<>();
-        final Set<String> watchedPaths = new HashSet<>();
+        final Set<String> watchedPaths = ConcurrentHashMap.newKeySet();
         /** Our own waiting node, watched so that a grant without a re-read never stands on a deleted node. */
         volatile String ownPath;
         volatile boolean ownGone;
+        /** The own-node watch is set and has not fired: a grant can keep it as the hold's watch. */
+        volatile boolean ownArmed;
+        /** Once granted with the own-node watch kept: the hold that watch now serves. */
+        volatile HeldNode heldAs;
 
         @Override
         public void process(org.apache.zookeeper.WatchedEvent event) {
+            if (event.getType() != Event.EventType.None && event.getPath() != null) {
+                // a watch that fired is gone from the client already: nothing to take back
+                watchedPaths.remove(event.getPath());
+            }
+            boolean onOwn = event.getPath() != null && event.getPath().equals(ownPath);
+            if (onOwn && event.getType() != Event.EventType.None) {
+                ownArmed = false;
+                HeldNode held = heldAs;
+                if (held != null) {
+                    // the waiter's watch on its node became the hold's: hand the event to the registry
+                    if (event.getType() == Event.EventType.NodeDeleted) {
+                        registry.ownNodeGone(held);
+                    } else {
+                        registry.watchOwnNode(held);
+                    }
+                    return;
+                }
+            }
             if (event.getType() == Event.EventType.NodeDeleted) {
                 deleted.set(event.getPath());
                 if (event.getPath() != null && event.getPath().equals(ownPath)) {
@@ -196,7 +218,7 @@ public final class LockEngine {
                         continue;
                     }
                     held = true;
-                    return hold(mine);
+                    return hold(mine, waiter);
                 }
                 waiter.wakeups.drainPermits();
                 if (blocker.equals(Policy.WATCH_CHILDREN)) {
@@ -230,10 +252,11 @@ public final class LockEngine {
                     continue;
                 }
                 Background.succeeded(ownState);
+                waiter.ownArmed = true;
                 if (watched.getResultCode() == KeeperException.Code.NONODE.intValue()) {
                     if (sole && !waiter.ownGone && Sessions.isCurrent(curator, mine.sessionId())) {
                         held = true;
-                        return hold(mine);
+                        return hold(mine, waiter);
                     }
                     continue;
                 }
@@ -245,7 +268,7 @@ public final class LockEngine {
                         && Sessions.isCurrent(curator, mine.sessionId())) {
                     // the only node ahead that mattered is gone, and nodes only join behind us
                     held = true;
-                    return hold(mine);
+                    return hold(mine, waiter);
                 }
             }
         } catch (InterruptedException e) {
@@ -257,7 +280,9 @@ public final class LockEngine {
         } finally {
             registry.removeWaiter(waiter);
             for (String watched : waiter.watchedPaths) {
-                Watches.removeLocally(curator, waiter, watched);
+                if (waiter.heldAs == null || !watched.equals(waiter.ownPath)) {
+                    Watches.removeLocally(curator, waiter, watched);
+                }
             }
             if (!held && mine != null) {
                 deleteInBackground(mine.path());
@@ -266,14 +291,22 @@ public final class LockEngine {
     }
 
     /** Makes the hold known to the registry first, then checks nothing changed since the grant. */
-    private HeldNode hold(Mine mine) {
+    private HeldNode hold(Mine mine, Waiter waiter) {
         HeldNode node = new HeldNode(curator, mine.path(), mine.czxid(), mine.sessionId(), description);
         registry.hold(node);
         if (!curator.getZookeeperClient().isConnected()) {
             // the connection dropped between the read that granted the hold and now
             node.suspend();
         }
-        registry.watchOwnNode(node);
+        if (waiter.ownArmed && mine.path().equals(waiter.ownPath)) {
+            // the watch the waiter set on its own node serves the hold: no request needed
+            waiter.heldAs = node;
+            if (waiter.ownGone) {
+                registry.ownNodeGone(node);
+            }
+        } else {
+            registry.watchOwnNode(node);
+        }
         return node;
     }
 
