@@ -3,6 +3,7 @@ package dev.zkrecipes.core.internal;
 import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.NoSuchPathException;
+import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.SessionExpiredException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipeException;
@@ -48,7 +49,7 @@ public final class ZkErrors {
                 case NODEEXISTS:
                     return new AlreadyExistsException("node " + pathOf(k) + " already exists while " + action, e);
                 case NOAUTH:
-                    return new ZkRecipeException("not authorized while " + action + " on " + pathOf(k)
+                    return new NotAuthorizedException("not authorized while " + action + " on " + pathOf(k)
                             + ": the node's ACL does not grant this identity; check digestAuth credentials", e);
                 default:
                     return new ZkRecipeException(k.code() + " while " + action + " on " + pathOf(k), e);
