@@ -11,4 +11,12 @@ public interface ConfigListener {
 
     /** One key changed: its old and new value (empty when added or deleted). */
     void changed(ConfigChange change);
+
+    /**
+     * The store's node now holds data that is not a config document (another tool wrote it, or a
+     * newer zk-recipes): the store keeps serving its last good copy and refuses writes until the node
+     * holds a valid document again (or is deleted).
+     */
+    default void unreadable(dev.zkrecipes.core.CorruptDataException problem) {
+    }
 }

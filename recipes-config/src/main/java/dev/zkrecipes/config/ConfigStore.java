@@ -7,6 +7,7 @@ import dev.zkrecipes.config.internal.Durations;
 import dev.zkrecipes.config.internal.Keys;
 import dev.zkrecipes.config.internal.LocalCopy;
 import dev.zkrecipes.core.ConnectionLossException;
+import dev.zkrecipes.core.CorruptDataException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Lifecycle;
@@ -20,6 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
@@ -27,6 +29,8 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Shared configuration: a live local copy of {@code /zkr/config/<name>} on every node that opens
@@ -52,19 +56,34 @@ import org.apache.zookeeper.data.Stat;
  * store's reads show it (or something newer), before the cache's own event arrives.
  *
  * <p><b>Connection loss:</b> reads keep serving the last copy seen; writes retry under the retry
- * policy, then throw {@link ConnectionLossException}. After a reconnect or a new session the cache
+ * policy. Every write carries a write id into the document, so a write whose reply was lost (and
+ * which Curator's retry then found "changed") is recognised as applied and returns normally; a
+ * conditional write never reports a conflict for its own applied write. When the retry policy gives
+ * up, the store is read back once: {@link ConnectionLossException} then says whether the write was
+ * not applied or its outcome is unknown.
+ *
+ * <p><b>Unreadable data:</b> a node that does not hold a config document (another tool, a newer
+ * version) makes {@link #open} throw {@link CorruptDataException}; if it turns up later, the store
+ * keeps serving its last good copy, tells listeners ({@link ConfigListener#unreadable}) and refuses
+ * writes with {@link CorruptDataException}, never overwriting what it could not read. A store the
+ * caller may not read fails {@link #open} with {@link dev.zkrecipes.core.NotAuthorizedException}. After a reconnect or a new session the cache
  * reads the node again, and listeners hear every key that changed meanwhile (intermediate values of
  * a key that changed several times while cut off are not replayed). A value older than one already
  * reported is never reported as current again.
  */
 public final class ConfigStore implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigStore.class);
     private static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(15);
     private static final int MAX_WRITE_ATTEMPTS = 100;
 
     /** What this store last saw of its znode; {@code version} -1 when the znode does not exist. */
-    private record View(Map<String, Versioned<String>> entries, long czxid, int version) {
-        static final View ABSENT = new View(Map.of(), 0, -1);
+    private record View(ConfigDocument document, long czxid, int version) {
+        static final View ABSENT = new View(ConfigDocument.EMPTY, 0, -1);
+
+        Map<String, Versioned<String>> entries() {
+            return document.entries();
+        }
     }
 
     private final CuratorFramework curator;
@@ -77,6 +96,8 @@ public final class ConfigStore implements AutoCloseable {
     private final CopyOnWriteArrayList<ConfigListener> listeners = new CopyOnWriteArrayList<>();
     private final Lifecycle lifecycle;
     private volatile View view = View.ABSENT;
+    /** Set while the node holds data that is not a config document; writes are refused meanwhile. */
+    private volatile CorruptDataException unreadable;
 
     private ConfigStore(ZkRecipes zk, String name) {
         this.zk = zk;
@@ -114,6 +135,14 @@ public final class ConfigStore implements AutoCloseable {
 
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
+        try {
+            // one read of our own first: a store we may not read, or cannot decode, fails here
+            // with its own typed error instead of opening as an empty store
+            readFromEnsemble();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
         LocalCopy.start(cache, CuratorCacheListener.builder()
                 .forAll((type, oldData, data) -> {
                     if (type == CuratorCacheListener.Type.NODE_DELETED) {
@@ -247,16 +276,22 @@ public final class ConfigStore implements AutoCloseable {
     }
 
     /**
-     * Removes {@code key}.
+     * Removes {@code key}. A key this process's copy does not show yet (another client's put a
+     * moment ago) is looked up on the ensemble before deciding.
      *
      * @return true if it was there
      */
     public boolean delete(String key) {
         Keys.validate(key);
         boolean[] present = {false};
+        boolean[] refreshed = {false};
         write(current -> {
             present[0] = current.entries().containsKey(key);
             if (!present[0]) {
+                if (!refreshed[0]) {
+                    refreshed[0] = true;
+                    return null;
+                }
                 return current.entries();
             }
             Map<String, Versioned<String>> next = new TreeMap<>(current.entries());
@@ -299,7 +334,12 @@ public final class ConfigStore implements AutoCloseable {
         Map<String, Versioned<String>> apply(View current);
     }
 
-    /** Optimistic write: try against our copy, re-read the ensemble's on a conflict, repeat. */
+    /**
+     * Optimistic write: try against our copy, re-read the ensemble's on a conflict, repeat. Every
+     * attempt carries a write id into the document; after an ambiguous outcome (a conflict that a
+     * retried request of our own may have caused, a connection loss) the document is read back and
+     * our id there means the write was applied.
+     */
     private View write(Change change) {
         lifecycle.checkStarted();
         View base = view;
@@ -312,7 +352,9 @@ public final class ConfigStore implements AutoCloseable {
             if (next == base.entries()) {
                 return base;
             }
-            byte[] data = ConfigDocument.encode(next);
+            String writeId = UUID.randomUUID().toString();
+            ConfigDocument document = base.document().next(next, writeId);
+            byte[] data = document.encode();
             PayloadLimit.check(zk, data, "config store '" + name + "' after this write");
             try {
                 Stat stat = new Stat();
@@ -321,12 +363,19 @@ public final class ConfigStore implements AutoCloseable {
                 } else {
                     stat = curator.setData().withVersion(base.version()).forPath(path, data);
                 }
-                View written = new View(Map.copyOf(next), stat.getCzxid(), stat.getVersion());
+                View written = new View(document, stat.getCzxid(), stat.getVersion());
                 apply(written);
                 return written;
             } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException
                     | KeeperException.NoNodeException raced) {
-                base = readFromEnsemble();
+                // a conflict, or our own write applied and then retried by Curator after a lost reply
+                View fresh = readFromEnsemble();
+                if (applied(fresh, base, writeId)) {
+                    return fresh;
+                }
+                base = fresh;
+            } catch (KeeperException.ConnectionLossException | KeeperException.OperationTimeoutException e) {
+                return readBackAfterConnectionLoss(base, writeId, e);
             } catch (Exception e) {
                 throw ZkErrors.translate(e, "writing config store '" + name + "'");
             }
@@ -335,11 +384,47 @@ public final class ConfigStore implements AutoCloseable {
                 + " write races in a row; too many writers at once");
     }
 
+    /**
+     * True if {@code fresh} shows the write {@code writeId} made on top of {@code base}.
+     *
+     * @throws ConnectionLossException if so many writes landed since that the id may have scrolled
+     *         out of the document's history: the outcome cannot be told
+     */
+    private boolean applied(View fresh, View base, String writeId) {
+        if (fresh.document().writes().contains(writeId)) {
+            return true;
+        }
+        boolean sameNode = base.version() < 0 || fresh.czxid() == base.czxid();
+        if (sameNode && fresh.version() - Math.max(base.version(), -1) > ConfigDocument.WRITE_HISTORY) {
+            throw new ConnectionLossException("writing config store '" + name + "': more than "
+                    + ConfigDocument.WRITE_HISTORY + " writes landed while this one's reply was in doubt; the outcome"
+                    + " is unknown: re-read before acting", null);
+        }
+        return false;
+    }
+
+    /** Curator gave up: the write may or may not have landed. Read back once to tell, else say unknown. */
+    private View readBackAfterConnectionLoss(View base, String writeId, Exception cause) {
+        View fresh;
+        try {
+            fresh = readFromEnsemble();
+        } catch (RuntimeException unreachable) {
+            throw new ConnectionLossException("writing config store '" + name + "': the connection was lost and the"
+                    + " retry policy gave up. The outcome is unknown: the write may or may not have been applied;"
+                    + " re-read before acting", cause);
+        }
+        if (applied(fresh, base, writeId)) {
+            return fresh;
+        }
+        throw new ConnectionLossException("writing config store '" + name + "': the connection was lost and the retry"
+                + " policy gave up; the store was read back and the write was not applied", cause);
+    }
+
     private View readFromEnsemble() {
         try {
             Stat stat = new Stat();
             byte[] data = curator.getData().storingStatIn(stat).forPath(path);
-            View fresh = new View(ConfigDocument.decode(data, path), stat.getCzxid(), stat.getVersion());
+            View fresh = new View(decode(data), stat.getCzxid(), stat.getVersion());
             apply(fresh);
             return fresh;
         } catch (KeeperException.NoNodeException e) {
@@ -349,14 +434,45 @@ public final class ConfigStore implements AutoCloseable {
         }
     }
 
+    /** Decodes, keeping track of whether the node is readable; a CorruptDataException goes to the caller. */
+    private ConfigDocument decode(byte[] data) {
+        try {
+            ConfigDocument document = ConfigDocument.decode(data, path);
+            unreadable = null;
+            return document;
+        } catch (CorruptDataException e) {
+            reportUnreadable(e);
+            throw e;
+        }
+    }
+
+    private void reportUnreadable(CorruptDataException e) {
+        CorruptDataException before = unreadable;
+        unreadable = e;
+        if (before == null || !before.getMessage().equals(e.getMessage())) {
+            LOG.error("config store '{}': {}", name, e.getMessage());
+            for (ConfigListener l : listeners) {
+                callbacks.execute(() -> l.unreadable(e));
+            }
+        }
+    }
+
     private void applyData(ChildData data) {
         if (data == null || data.getStat() == null) {
             return;
         }
-        apply(new View(ConfigDocument.decode(data.getData(), path), data.getStat().getCzxid(), data.getStat().getVersion()));
+        ConfigDocument document;
+        try {
+            document = decode(data.getData());
+        } catch (CorruptDataException e) {
+            // keep serving the last good copy; writes are refused until the node is readable again
+            return;
+        }
+        apply(new View(document, data.getStat().getCzxid(), data.getStat().getVersion()));
     }
 
     private synchronized void applyDeleted(ChildData old) {
+        unreadable = null;
         if (old != null && old.getStat() != null && old.getStat().getCzxid() == view.czxid()) {
             publish(View.ABSENT);
         }

@@ -1,31 +1,48 @@
 package dev.zkrecipes.config.internal;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Parses durations as people write them in configuration: 250ms, 30s, 5m, 2h, 1d, or ISO-8601. */
+/**
+ * Parses durations as people write them in configuration: {@code 250ms}, {@code 30s}, {@code 1.5s},
+ * {@code 5m}, {@code 2h}, {@code 1d}, or ISO-8601 ({@code PT30S}). A unit is required (a bare
+ * {@code 10} could mean anything) and negative durations are refused.
+ */
 public final class Durations {
+
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|min|h|d)");
 
     private Durations() {
     }
 
+    /** @throws IllegalArgumentException if {@code text} is not a non-negative duration with a unit */
     public static Duration parse(String text) {
         String s = text.trim().toLowerCase(Locale.ROOT);
+        Duration d;
         if (s.startsWith("p")) {
-            return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
+            d = Duration.parse(text.trim().toUpperCase(Locale.ROOT));
+        } else {
+            Matcher m = SIMPLE.matcher(s);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("'" + text + "' is not a duration: write a number and a unit"
+                        + " (250ms, 1.5s, 5m, 2h, 1d) or ISO-8601 (PT30S)");
+            }
+            BigDecimal amount = new BigDecimal(m.group(1));
+            long nanosPerUnit = switch (m.group(2)) {
+                case "ms" -> 1_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "m", "min" -> 60_000_000_000L;
+                case "h" -> 3_600_000_000_000L;
+                default -> 86_400_000_000_000L;
+            };
+            d = Duration.ofNanos(amount.multiply(BigDecimal.valueOf(nanosPerUnit)).longValueExact());
         }
-        int unitStart = 0;
-        while (unitStart < s.length() && (Character.isDigit(s.charAt(unitStart)) || s.charAt(unitStart) == '-')) {
-            unitStart++;
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("'" + text + "' is negative; a duration here must be zero or more");
         }
-        long amount = Long.parseLong(s.substring(0, unitStart));
-        return switch (s.substring(unitStart).trim()) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s", "" -> Duration.ofSeconds(amount);
-            case "m", "min" -> Duration.ofMinutes(amount);
-            case "h" -> Duration.ofHours(amount);
-            case "d" -> Duration.ofDays(amount);
-            default -> throw new IllegalArgumentException("unknown unit in '" + text + "'");
-        };
+        return d;
     }
 }
