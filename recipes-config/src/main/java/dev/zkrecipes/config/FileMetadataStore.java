@@ -7,6 +7,7 @@ import dev.zkrecipes.config.internal.LocalCopy;
 import dev.zkrecipes.config.internal.MetadataCodec;
 import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
+import dev.zkrecipes.core.CorruptDataException;
 import dev.zkrecipes.core.DirectoryNotEmptyException;
 import dev.zkrecipes.core.NoSuchPathException;
 import dev.zkrecipes.core.NotADirectoryException;
@@ -17,11 +18,16 @@ import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.ZkErrors;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -30,6 +36,8 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The metadata of a distributed file system, kept in ZooKeeper and mirrored on every node that
@@ -57,13 +65,31 @@ import org.apache.zookeeper.data.Stat;
  * returns, this store's {@code stat} shows it (the write waits, briefly, for the local copy).
  *
  * <p><b>Connection loss:</b> {@code stat} keeps answering from the last copy; writes retry under the
- * retry policy and then throw {@link ConnectionLossException}. After a reconnect or a new session
+ * retry policy and then throw {@link ConnectionLossException} (outcome unknown). Each write stores a
+ * write id in the metadata it writes, so a create, update or rename whose reply was lost (and which
+ * Curator's retry then found "already there" or "changed") is recognised as this call's own and
+ * returns normally; a delete that finds the entry gone on its retry returns normally (the entry
+ * existed when the call began and is gone).
+ *
+ * <p><b>A tree stays a tree:</b> a create checks, in its own transaction, that the nearest existing
+ * parent is still the directory it read (a parent replaced by a file meanwhile fails it with
+ * {@link NotADirectoryException}); {@code update} never changes an entry's type; a recursive delete
+ * racing creates below it reads the subtree again. Paths are limited to
+ * {@value FsPaths#MAX_PATH_BYTES} UTF-8 bytes and {@value FsPaths#MAX_DEPTH} levels, and a create's
+ * whole request (with its parents) is sized before sending. Metadata this library cannot read
+ * (another tool's, a newer format) is a {@link CorruptDataException} from {@code stat} and
+ * {@code update}, never served as metadata and never overwritten. After {@link #close()} every call
+ * throws {@link IllegalStateException}. After a reconnect or a new session
  * the copy is read again and watchers hear what changed meanwhile.
  */
 public final class FileMetadataStore implements AutoCloseable {
 
     private static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(15);
+    private static final Logger LOG = LoggerFactory.getLogger(FileMetadataStore.class);
     private static final long CACHE_WAIT_MILLIS = 5_000;
+    /** Bytes of a request around its ops, and per op around its path and data (headers, ACL, mode). */
+    private static final long REQUEST_OVERHEAD = 1024;
+    private static final long OP_OVERHEAD = 96;
     private static final byte[] DIRECTORY = MetadataCodec.encode(FileMetadata.directory());
 
     private final ZkRecipes zk;
@@ -74,6 +100,8 @@ public final class FileMetadataStore implements AutoCloseable {
     private final SerialExecutor callbacks;
     private final Lifecycle lifecycle;
     private final Object cacheMoved = new Object();
+    /** Paths this store wrote (zxid of the write) that the local copy had not shown in time. */
+    private final Map<String, Long> lagging = new ConcurrentHashMap<>();
 
     private FileMetadataStore(ZkRecipes zk, String name) {
         this.zk = zk;
@@ -128,8 +156,9 @@ public final class FileMetadataStore implements AutoCloseable {
      */
     public Optional<Versioned<FileMetadata>> stat(String path) {
         String zkPath = zkPath(FsPaths.validate(path));
+        lifecycle.checkStarted();
         Optional<ChildData> cached = cache.get(zkPath);
-        if (cached.isPresent()) {
+        if (cached.isPresent() && !lagsOwnWrite(zkPath, cached.get())) {
             return cached.map(d -> new Versioned<>(MetadataCodec.decode(d.getData(), path), d.getStat().getVersion()));
         }
         // A miss is confirmed on the ensemble: the local copy learns of a rename as a delete and a
@@ -180,27 +209,52 @@ public final class FileMetadataStore implements AutoCloseable {
     public Versioned<FileMetadata> create(String path, FileMetadata metadata) {
         FsPaths.validate(path);
         requireNonNull(metadata, "metadata");
+        lifecycle.checkStarted();
         if (path.equals("/")) {
             throw new AlreadyExistsException("the root of file store '" + name + "' always exists");
         }
-        byte[] data = MetadataCodec.encode(metadata);
+        String writeId = UUID.randomUUID().toString();
+        byte[] data = MetadataCodec.encode(metadata, writeId);
         PayloadLimit.check(zk, data, "metadata of '" + path + "'");
         for (int attempt = 0; ; attempt++) {
             List<CuratorOp> ops = new ArrayList<>();
             try {
-                for (String dir : missingParents(path)) {
+                Parents parents = parents(path);
+                long size = REQUEST_OVERHEAD;
+                for (String dir : parents.missing()) {
                     ops.add(curator.transactionOp().create().forPath(zkPath(dir), DIRECTORY));
+                    size += DIRECTORY.length + utf8(zkPath(dir)) + OP_OVERHEAD;
                 }
+                // the nearest existing ancestor must still be the directory we read: checked in the
+                // same transaction, so a parent replaced by a file meanwhile fails the create
+                ops.add(curator.transactionOp().check().withVersion(parents.existingVersion()).forPath(zkPath(parents.existing())));
                 ops.add(curator.transactionOp().create().forPath(zkPath(path), data));
+                size += data.length + utf8(zkPath(path)) + utf8(zkPath(parents.existing())) + 2 * OP_OVERHEAD;
+                PayloadLimit.check(zk, size, "creating '" + path + "' with " + parents.missing().size() + " parent directories");
                 curator.transaction().forOperations(ops);
                 awaitLocal(zkPath(path));
                 // a new znode is at version 0; a later version would be another client's update
                 return new Versioned<>(metadata, 0);
             } catch (KeeperException.NodeExistsException e) {
-                if (ops.size() == 1 || attempt >= 3 || exists(zkPath(path))) {
+                if (writtenBy(zkPath(path), writeId)) {
+                    // our own create, applied, its reply lost and Curator's retry then found it
+                    awaitLocalQuietly(zkPath(path));
+                    return new Versioned<>(metadata, 0);
+                }
+                if (ops.size() <= 2 || attempt >= 3 || exists(zkPath(path))) {
                     throw new AlreadyExistsException("'" + path + "' already exists in file store '" + name + "'", e);
                 }
                 // another client made one of the parents meanwhile: look again
+            } catch (KeeperException.NoNodeException | KeeperException.BadVersionException changed) {
+                if (writtenBy(zkPath(path), writeId)) {
+                    awaitLocalQuietly(zkPath(path));
+                    return new Versioned<>(metadata, 0);
+                }
+                if (attempt >= 5) {
+                    throw new VersionConflictException("the parents of '" + path + "' in file store '" + name
+                            + "' kept changing during the create; retry", changed);
+                }
+                // a parent changed or vanished between our read and the transaction: look again
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
@@ -212,6 +266,7 @@ public final class FileMetadataStore implements AutoCloseable {
     /** Creates directory {@code path} and its missing parents; does nothing if it exists. */
     public void mkdirs(String path) {
         FsPaths.validate(path);
+        lifecycle.checkStarted();
         if (path.equals("/") || (isDirectory(zkPath(path)))) {
             return;
         }
@@ -234,16 +289,34 @@ public final class FileMetadataStore implements AutoCloseable {
     public Versioned<FileMetadata> update(String path, int expectedVersion, FileMetadata metadata) {
         FsPaths.validate(path);
         requireNonNull(metadata, "metadata");
-        byte[] data = PayloadLimit.check(zk, MetadataCodec.encode(metadata), "metadata of '" + path + "'");
+        lifecycle.checkStarted();
+        String writeId = UUID.randomUUID().toString();
+        byte[] data = PayloadLimit.check(zk, MetadataCodec.encode(metadata, writeId), "metadata of '" + path + "'");
+        String zkPath = zkPath(path);
         try {
-            Stat written = curator.setData().withVersion(expectedVersion).forPath(zkPath(path), data);
-            awaitLocal(zkPath(path), written.getMzxid());
+            Stat now = new Stat();
+            FileMetadata current = MetadataCodec.decode(curator.getData().storingStatIn(now).forPath(zkPath), path);
+            if (current.isDirectory() != metadata.isDirectory()) {
+                throw new IllegalArgumentException("'" + path + "' in file store '" + name + "' is a "
+                        + (current.isDirectory() ? "directory" : "file") + "; update keeps an entry's type: delete it and"
+                        + " create it again to change it");
+            }
+            Stat written = curator.setData().withVersion(expectedVersion).forPath(zkPath, data);
+            awaitLocal(zkPath, written.getMzxid());
             return new Versioned<>(metadata, written.getVersion());
         } catch (KeeperException.BadVersionException e) {
+            Stat stat = new Stat();
+            if (writtenBy(zkPath, writeId, stat)) {
+                // our own update, applied, its reply lost and Curator's retry then found a new version
+                awaitLocalQuietly(zkPath);
+                return new Versioned<>(metadata, stat.getVersion());
+            }
             throw new VersionConflictException("'" + path + "' in file store '" + name + "' is no longer at version "
                     + expectedVersion + ": another client updated it first; stat it again and retry", e);
         } catch (KeeperException.NoNodeException e) {
             throw new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'", e);
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Exception e) {
             throw ZkErrors.translate(e, "updating '" + path + "' in file store '" + name + "'");
         }
@@ -265,37 +338,58 @@ public final class FileMetadataStore implements AutoCloseable {
      */
     public void delete(String path, boolean recursive) {
         FsPaths.validate(path);
+        lifecycle.checkStarted();
         if (path.equals("/")) {
             throw new IllegalArgumentException("the root of file store '" + name + "' cannot be deleted");
         }
         String zkPath = zkPath(path);
-        try {
-            if (!recursive) {
-                curator.delete().forPath(zkPath);
-            } else {
-                List<String> subtree = subtree(zkPath);
-                List<CuratorOp> ops = new ArrayList<>();
-                for (int i = subtree.size() - 1; i >= 0; i--) {
-                    ops.add(curator.transactionOp().delete().forPath(subtree.get(i)));
-                }
-                long size = 1024;
-                for (String node : subtree) {
-                    size += node.length() + 32L;
-                }
-                if (size < zk.maxPayloadBytes()) {
-                    curator.transaction().forOperations(ops);
+        if (!exists(zkPath)) {
+            throw new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'");
+        }
+        for (int attempt = 0; ; attempt++) {
+            try {
+                if (!recursive) {
+                    curator.delete().forPath(zkPath);
                 } else {
-                    curator.delete().deletingChildrenIfNeeded().forPath(zkPath);
+                    List<String> subtree = subtree(zkPath);
+                    List<CuratorOp> ops = new ArrayList<>();
+                    long size = REQUEST_OVERHEAD;
+                    for (int i = subtree.size() - 1; i >= 0; i--) {
+                        ops.add(curator.transactionOp().delete().forPath(subtree.get(i)));
+                        size += utf8(subtree.get(i)) + OP_OVERHEAD;
+                    }
+                    if (size < zk.maxPayloadBytes()) {
+                        curator.transaction().forOperations(ops);
+                    } else {
+                        curator.delete().deletingChildrenIfNeeded().forPath(zkPath);
+                    }
                 }
+                awaitLocalGone(zkPath);
+                return;
+            } catch (KeeperException.NoNodeException gone) {
+                // It existed when this call began and is gone now: deleted by this call (a retry
+                // after a lost reply finds nothing) or by another client at the same moment.
+                // Either way the entry the caller asked to delete no longer exists.
+                if (!exists(zkPath)) {
+                    awaitLocalGoneQuietly(zkPath);
+                    return;
+                }
+                // only something below it vanished: read the subtree again
+            } catch (KeeperException.NotEmptyException e) {
+                if (!recursive) {
+                    throw new DirectoryNotEmptyException("'" + path + "' in file store '" + name
+                            + "' is a directory with entries; delete them first or delete recursively", e);
+                }
+                if (attempt >= 10) {
+                    throw new VersionConflictException("entries kept appearing below '" + path + "' in file store '"
+                            + name + "' during the recursive delete; retry", e);
+                }
+                // another client created an entry below meanwhile: read the subtree again
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw ZkErrors.translate(e, "deleting '" + path + "' in file store '" + name + "'");
             }
-            awaitLocalGone(zkPath);
-        } catch (KeeperException.NotEmptyException e) {
-            throw new DirectoryNotEmptyException("'" + path + "' in file store '" + name
-                    + "' is a directory with entries; delete them first or delete recursively", e);
-        } catch (KeeperException.NoNodeException e) {
-            throw new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'", e);
-        } catch (Exception e) {
-            throw ZkErrors.translate(e, "deleting '" + path + "' in file store '" + name + "'");
         }
     }
 
@@ -314,6 +408,8 @@ public final class FileMetadataStore implements AutoCloseable {
     public void rename(String from, String to) {
         FsPaths.validate(from);
         FsPaths.validate(to);
+        lifecycle.checkStarted();
+        String writeId = UUID.randomUUID().toString();
         if (from.equals("/") || FsPaths.isAtOrBelow(to, from)) {
             throw new IllegalArgumentException("cannot move '" + from + "' to '" + to + "': into itself");
         }
@@ -337,9 +433,10 @@ public final class FileMetadataStore implements AutoCloseable {
                     byte[] data = curator.getData().storingStatIn(stat).forPath(node);
                     versions.add(stat.getVersion());
                     String target = zkPath(to) + node.substring(fromZk.length());
-                    ops.add(curator.transactionOp().create().forPath(target, data));
+                    byte[] moved = MetadataCodec.withWriteId(data, relPath(node), writeId);
+                    ops.add(curator.transactionOp().create().forPath(target, moved));
                     targets.add(target);
-                    size += data.length + target.length() + node.length() + 64;
+                    size += moved.length + utf8(target) + utf8(node) + 2 * OP_OVERHEAD;
                 }
                 for (int i = subtree.size() - 1; i >= 0; i--) {
                     // at the version we copied: an update that lands meanwhile fails the move, not vanishes
@@ -353,8 +450,17 @@ public final class FileMetadataStore implements AutoCloseable {
                         && subtree.stream().noneMatch(old -> cache.get(old).isPresent()));
                 return;
             } catch (KeeperException.NodeExistsException e) {
+                if (writtenBy(zkPath(to), writeId) && !exists(zkPath(from))) {
+                    // our own move, applied, its reply lost and Curator's retry then found the target
+                    awaitLocalQuietly(zkPath(to));
+                    return;
+                }
                 throw new AlreadyExistsException("'" + to + "' already exists in file store '" + name + "'", e);
             } catch (KeeperException.NoNodeException | KeeperException.NotEmptyException | KeeperException.BadVersionException changed) {
+                if (writtenBy(zkPath(to), writeId) && !exists(zkPath(from))) {
+                    awaitLocalQuietly(zkPath(to));
+                    return;
+                }
                 if (!exists(zkPath(from))) {
                     throw new NoSuchPathException("'" + from + "' does not exist in file store '" + name + "'", changed);
                 }
@@ -387,11 +493,17 @@ public final class FileMetadataStore implements AutoCloseable {
             if (rel == null || !FsPaths.isAtOrBelow(rel, path)) {
                 return;
             }
-            FileEvent event = switch (type) {
-                case NODE_CREATED -> new FileEvent(FileEvent.Type.CREATED, rel, Optional.of(MetadataCodec.decode(data.getData(), rel)));
-                case NODE_CHANGED -> new FileEvent(FileEvent.Type.UPDATED, rel, Optional.of(MetadataCodec.decode(data.getData(), rel)));
-                case NODE_DELETED -> new FileEvent(FileEvent.Type.DELETED, rel, Optional.empty());
-            };
+            FileEvent event;
+            try {
+                event = switch (type) {
+                    case NODE_CREATED -> new FileEvent(FileEvent.Type.CREATED, rel, Optional.of(MetadataCodec.decode(data.getData(), rel)));
+                    case NODE_CHANGED -> new FileEvent(FileEvent.Type.UPDATED, rel, Optional.of(MetadataCodec.decode(data.getData(), rel)));
+                    case NODE_DELETED -> new FileEvent(FileEvent.Type.DELETED, rel, Optional.empty());
+                };
+            } catch (CorruptDataException unreadable) {
+                LOG.error("file store '{}': {}; the change is not reported", name, unreadable.getMessage());
+                return;
+            }
             callbacks.execute(() -> listener.accept(event));
         }).build();
         cache.listenable().addListener(l);
@@ -443,20 +555,56 @@ public final class FileMetadataStore implements AutoCloseable {
         }
     }
 
-    /** The parents of {@code path} that do not exist yet, top down; fails if an existing one is a file. */
-    private List<String> missingParents(String path) {
+    /** What a create needs to know of the path above it. */
+    private record Parents(List<String> missing, String existing, int existingVersion) {
+    }
+
+    /**
+     * The parents of {@code path} that do not exist yet (top down), and the nearest one that does,
+     * with its version as read now; fails if that one is a file.
+     */
+    private Parents parents(String path) {
         List<String> missing = new ArrayList<>();
-        for (String p = FsPaths.parent(path); !p.equals("/"); p = FsPaths.parent(p)) {
-            if (exists(zkPath(p))) {
-                if (!isDirectory(zkPath(p))) {
+        for (String p = FsPaths.parent(path); ; p = FsPaths.parent(p)) {
+            try {
+                Stat stat = new Stat();
+                byte[] data = curator.getData().storingStatIn(stat).forPath(zkPath(p));
+                if (!MetadataCodec.decode(data, p).isDirectory()) {
                     throw new NotADirectoryException("'" + p + "' in file store '" + name + "' is a file, so '" + path
                             + "' cannot be created below it");
                 }
-                break;
+                return new Parents(missing, p, stat.getVersion());
+            } catch (KeeperException.NoNodeException e) {
+                if (p.equals("/")) {
+                    throw new NoSuchPathException("the root of file store '" + name + "' is gone (deleted by hand?);"
+                            + " open the store again to recreate it", e);
+                }
+                missing.add(0, p);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw ZkErrors.translate(e, "reading the parents of '" + path + "' in file store '" + name + "'");
             }
-            missing.add(0, p);
         }
-        return missing;
+    }
+
+    /** True if the entry at {@code zkPath} was stored by the write {@code writeId}. */
+    private boolean writtenBy(String zkPath, String writeId) {
+        return writtenBy(zkPath, writeId, new Stat());
+    }
+
+    private boolean writtenBy(String zkPath, String writeId, Stat stat) {
+        try {
+            return writeId.equals(MetadataCodec.writeIdOf(curator.getData().storingStatIn(stat).forPath(zkPath)));
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "reading back " + zkPath + " in file store '" + name + "'");
+        }
+    }
+
+    private static long utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
     }
 
     /** {@code zkPath} and everything below it, parents before children. */
@@ -474,7 +622,9 @@ public final class FileMetadataStore implements AutoCloseable {
 
     /** Waits until the local copy shows {@code zkPath} at least as of transaction {@code mzxid}. */
     private void awaitLocal(String zkPath, long mzxid) throws InterruptedException {
-        awaitCache(() -> cache.get(zkPath).map(d -> d.getStat().getMzxid() >= mzxid).orElse(false));
+        if (!awaitCache(() -> cache.get(zkPath).map(d -> d.getStat().getMzxid() >= mzxid).orElse(false))) {
+            markLagging(zkPath, mzxid);
+        }
     }
 
     /** Waits until the local copy shows at least what the ensemble has now at {@code zkPath}; its version. */
@@ -490,24 +640,69 @@ public final class FileMetadataStore implements AutoCloseable {
         if (target == null) {
             return -1;
         }
-        awaitCache(() -> cache.get(zkPath).map(d -> d.getStat().getMzxid() >= target.getMzxid()).orElse(false));
+        if (!awaitCache(() -> cache.get(zkPath).map(d -> d.getStat().getMzxid() >= target.getMzxid()).orElse(false))) {
+            markLagging(zkPath, target.getMzxid());
+        }
         return target.getVersion();
     }
 
     private void awaitLocalGone(String zkPath) throws InterruptedException {
-        awaitCache(() -> cache.get(zkPath).isEmpty());
+        if (!awaitCache(() -> cache.get(zkPath).isEmpty())) {
+            // a miss is read from the ensemble anyway; a stale hit must be too
+            markLagging(zkPath, Long.MAX_VALUE);
+        }
     }
 
-    private void awaitCache(java.util.function.BooleanSupplier caughtUp) throws InterruptedException {
+    /** Waits for the local copy; false if it did not catch up in time (the caller then marks the path). */
+    private boolean awaitCache(BooleanSupplier caughtUp) throws InterruptedException {
         long deadline = System.currentTimeMillis() + CACHE_WAIT_MILLIS;
         synchronized (cacheMoved) {
             while (!caughtUp.getAsBoolean()) {
                 long left = deadline - System.currentTimeMillis();
-                if (left <= 0) {
-                    return;
+                if (left <= 0 || lifecycle.isClosed()) {
+                    return false;
                 }
                 cacheMoved.wait(left);
             }
+        }
+        return true;
+    }
+
+    /**
+     * True if this store wrote {@code zkPath} more recently than the local copy shows: then stat
+     * reads the ensemble, so that a write that returned before the copy caught up is still seen.
+     */
+    private boolean lagsOwnWrite(String zkPath, ChildData cached) {
+        Long written = lagging.get(zkPath);
+        if (written == null) {
+            return false;
+        }
+        if (cached != null && cached.getStat().getMzxid() >= written) {
+            lagging.remove(zkPath, written);
+            return false;
+        }
+        return true;
+    }
+
+    private void markLagging(String zkPath, long mzxid) {
+        LOG.warn("file store '{}': the local copy has not caught up with this store's write of {} after {} ms;"
+                + " stat reads the ensemble for it until it does", name, zkPath, CACHE_WAIT_MILLIS);
+        lagging.put(zkPath, mzxid);
+    }
+
+    private void awaitLocalQuietly(String zkPath) {
+        try {
+            awaitLocal(zkPath);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitLocalGoneQuietly(String zkPath) {
+        try {
+            awaitLocalGone(zkPath);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -8,8 +8,18 @@ public final class FsPaths {
     private FsPaths() {
     }
 
+    /** Longest path accepted, in UTF-8 bytes: far below ZooKeeper's request limit, with room for the store's prefix. */
+    public static final int MAX_PATH_BYTES = 1024;
+    /** Deepest path accepted: a create makes every missing parent in one transaction. */
+    public static final int MAX_DEPTH = 64;
+
     public static String validate(String path) {
         requireNonNull(path, "path");
+        int bytes = path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_PATH_BYTES) {
+            throw new IllegalArgumentException("path '" + abbreviate(path) + "' is " + bytes + " UTF-8 bytes long; the"
+                    + " limit is " + MAX_PATH_BYTES);
+        }
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("path '" + path + "' must be absolute, e.g. /raw/2026/11/a.parquet");
         }
@@ -19,7 +29,12 @@ public final class FsPaths {
         if (path.endsWith("/")) {
             throw new IllegalArgumentException("path '" + path + "' ends with '/'");
         }
-        for (String segment : path.substring(1).split("/", -1)) {
+        String[] segments = path.substring(1).split("/", -1);
+        if (segments.length > MAX_DEPTH) {
+            throw new IllegalArgumentException("path '" + abbreviate(path) + "' is " + segments.length
+                    + " levels deep; the limit is " + MAX_DEPTH);
+        }
+        for (String segment : segments) {
             if (segment.isEmpty()) {
                 throw new IllegalArgumentException("path '" + path + "' has an empty segment ('//')");
             }
@@ -35,6 +50,10 @@ public final class FsPaths {
             }
         }
         return path;
+    }
+
+    private static String abbreviate(String path) {
+        return path.length() <= 80 ? path : path.substring(0, 60) + "..." + path.substring(path.length() - 15);
     }
 
     /** The parent of a validated path ("/" for top-level entries). */

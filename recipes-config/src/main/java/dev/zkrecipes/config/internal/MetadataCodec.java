@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zkrecipes.config.FileMetadata;
+import dev.zkrecipes.core.CorruptDataException;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,8 +26,19 @@ public final class MetadataCodec {
     }
 
     public static byte[] encode(FileMetadata m) {
+        return encode(m, null);
+    }
+
+    /**
+     * Encodes {@code m}, with the id of the write that stores it ({@code "write"}): a writer whose
+     * reply was lost reads the entry back and recognises its own write by it.
+     */
+    public static byte[] encode(FileMetadata m, String writeId) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
+        if (writeId != null) {
+            root.put("write", writeId);
+        }
         root.put("type", m.isDirectory() ? "dir" : "file");
         if (!m.isDirectory()) {
             root.put("size", m.size());
@@ -48,19 +60,59 @@ public final class MetadataCodec {
         }
     }
 
+    /** The id of the write that stored {@code data}, or null (written without one, or unreadable). */
+    public static String writeIdOf(byte[] data) {
+        try {
+            JsonNode root = data == null || data.length == 0 ? null : JSON.readTree(data);
+            return root != null && root.hasNonNull("write") ? root.get("write").asText() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** {@code data} (readable metadata) with its write id replaced by {@code writeId}; other fields kept. */
+    public static byte[] withWriteId(byte[] data, String path, String writeId) {
+        decode(data, path);
+        try {
+            ObjectNode root = data == null || data.length == 0 ? (ObjectNode) JSON.readTree(encode(FileMetadata.directory()))
+                    : (ObjectNode) JSON.readTree(data);
+            root.put("write", writeId);
+            return JSON.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException("could not re-encode the metadata of " + path, e);
+        }
+    }
+
+    /**
+     * Decodes what {@link #encode} wrote; fields this version does not know are ignored.
+     *
+     * @throws CorruptDataException if {@code data} is not file metadata this library can read
+     */
     public static FileMetadata decode(byte[] data, String path) {
         if (data == null || data.length == 0) {
             return FileMetadata.directory();
         }
+        JsonNode root;
         try {
-            JsonNode root = JSON.readTree(data);
-            int format = root.path("format").asInt(-1);
-            if (format < 1) {
-                throw new IllegalStateException(path + " does not hold zk-recipes file metadata");
-            }
-            if (root.path("type").asText().equals("dir")) {
-                return FileMetadata.directory();
-            }
+            root = JSON.readTree(data);
+        } catch (IOException e) {
+            throw corrupt(path, "is not JSON", e);
+        }
+        if (root == null || !root.isObject()) {
+            throw corrupt(path, "is not a JSON object", null);
+        }
+        JsonNode format = root.get("format");
+        if (format == null || !format.isInt() || format.asInt() != FORMAT) {
+            throw corrupt(path, "has format " + format + ", this library reads " + FORMAT, null);
+        }
+        String type = root.path("type").asText("");
+        if (type.equals("dir")) {
+            return FileMetadata.directory();
+        }
+        if (!type.equals("file") || !root.path("size").canConvertToLong()) {
+            throw corrupt(path, "is neither a directory nor a file with a size", null);
+        }
+        try {
             FileMetadata.Builder b = FileMetadata.builder().size(root.path("size").asLong());
             if (root.hasNonNull("checksum")) {
                 b.checksum(root.get("checksum").asText());
@@ -80,8 +132,13 @@ public final class MetadataCodec {
                 b.attribute(e.getKey(), e.getValue().asText());
             }
             return b.build();
-        } catch (IOException e) {
-            throw new IllegalStateException(path + " does not hold zk-recipes file metadata", e);
+        } catch (RuntimeException e) {
+            throw corrupt(path, "has a field this library cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static CorruptDataException corrupt(String path, String what, Throwable cause) {
+        return new CorruptDataException("file metadata at " + path + " " + what + ": it is not zk-recipes file"
+                + " metadata. It was neither used nor overwritten; repair or delete the node", cause);
     }
 }
