@@ -133,9 +133,12 @@ public final class FileMetadataStore implements AutoCloseable {
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
         try {
-            curator.create().creatingParentContainersIfNeeded().forPath(base, DIRECTORY);
+            refuseNestedInAnotherStore();
+            curator.create().creatingParentContainersIfNeeded().forPath(base, MetadataCodec.storeRoot(name));
         } catch (KeeperException.NodeExistsException exists) {
             // opened before
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Exception e) {
             throw ZkErrors.translate(e, "creating the root of file store '" + name + "'");
         }
@@ -146,6 +149,32 @@ public final class FileMetadataStore implements AutoCloseable {
                     }
                 })
                 .build(), timeout, "file store '" + name + "' (" + base + ")", this::close);
+        for (ChildData d : cache.stream().toList()) {
+            String nested = d.getPath().equals(base) ? null : MetadataCodec.storeOf(d.getData());
+            if (nested != null) {
+                close();
+                throw new IllegalArgumentException("file store '" + name + "' holds file store '" + nested + "' inside"
+                        + " its tree; store names must not nest (use 'warehouse-eu', not 'warehouse/eu')");
+            }
+        }
+    }
+
+    /** Store names must not nest: the inner store's root would be an entry of the outer one. */
+    private void refuseNestedInAnotherStore() throws Exception {
+        String[] segments = name.split("/");
+        StringBuilder prefix = new StringBuilder();
+        for (int i = 0; i < segments.length - 1; i++) {
+            prefix.append(i == 0 ? "" : "/").append(segments[i]);
+            try {
+                String outer = MetadataCodec.storeOf(curator.getData().forPath(RecipePaths.fs(prefix.toString())));
+                if (outer != null) {
+                    throw new IllegalArgumentException("file store '" + name + "' would lie inside file store '" + outer
+                            + "'; store names must not nest (use 'warehouse-eu', not 'warehouse/eu')");
+                }
+            } catch (KeeperException.NoNodeException none) {
+                // no store there
+            }
+        }
     }
 
     // ---- reads ----

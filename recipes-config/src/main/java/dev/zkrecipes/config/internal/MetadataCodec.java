@@ -60,6 +60,31 @@ public final class MetadataCodec {
         }
     }
 
+    /**
+     * The data of a store's root: a directory marked with the store's name, so that stores whose
+     * names nest ({@code warehouse}, {@code warehouse/eu}) can see each other and refuse to open.
+     * Readers that do not know the mark read a plain directory.
+     */
+    public static byte[] storeRoot(String storeName) {
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(encode(FileMetadata.directory()));
+            root.put("store", storeName);
+            return JSON.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException("could not encode a store root", e);
+        }
+    }
+
+    /** The store name a store root's data carries, or null for any other entry. */
+    public static String storeOf(byte[] data) {
+        try {
+            JsonNode root = data == null || data.length == 0 ? null : JSON.readTree(data);
+            return root != null && root.hasNonNull("store") ? root.get("store").asText() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** The id of the write that stored {@code data}, or null (written without one, or unreadable). */
     public static String writeIdOf(byte[] data) {
         try {
