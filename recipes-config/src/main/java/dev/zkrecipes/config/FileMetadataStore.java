@@ -13,6 +13,8 @@ import dev.zkrecipes.core.NoSuchPathException;
 import dev.zkrecipes.core.NotADirectoryException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.Background;
+import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.RecipePaths;
@@ -26,10 +28,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -380,7 +384,7 @@ public final class FileMetadataStore implements AutoCloseable {
                 if (!recursive) {
                     curator.delete().forPath(zkPath);
                 } else {
-                    List<String> subtree = subtree(zkPath);
+                    List<String> subtree = readSubtree(zkPath).stream().map(Copied::path).toList();
                     List<CuratorOp> ops = new ArrayList<>();
                     long size = REQUEST_OVERHEAD;
                     for (int i = subtree.size() - 1; i >= 0; i--) {
@@ -427,9 +431,11 @@ public final class FileMetadataStore implements AutoCloseable {
      * ZooKeeper transaction: every reader sees either the old names or the new ones, never both or
      * neither. Versions start again at 0 under the new names.
      *
-     * @throws NoSuchPathException if {@code from} or the parent of {@code to} does not exist
+     * Missing parent directories of {@code to} are created in the same transaction.
+     *
+     * @throws NoSuchPathException if {@code from} does not exist
      * @throws AlreadyExistsException if {@code to} exists
-     * @throws NotADirectoryException if the parent of {@code to} is a file
+     * @throws NotADirectoryException if a parent of {@code to} is a file
      * @throws dev.zkrecipes.core.PayloadTooLargeException if the subtree does not fit in one
      *         transaction; nothing was moved
      * @throws VersionConflictException if the subtree kept changing during the move; nothing was moved
@@ -442,41 +448,45 @@ public final class FileMetadataStore implements AutoCloseable {
         if (from.equals("/") || FsPaths.isAtOrBelow(to, from)) {
             throw new IllegalArgumentException("cannot move '" + from + "' to '" + to + "': into itself");
         }
-        String parent = FsPaths.parent(to);
-        if (!parent.equals("/") && !exists(zkPath(parent))) {
-            throw new NoSuchPathException("the parent directory of '" + to + "' does not exist in file store '" + name + "'");
-        }
-        if (!parent.equals("/") && !isDirectory(zkPath(parent))) {
-            throw new NotADirectoryException("the parent of '" + to + "' in file store '" + name + "' is a file");
-        }
-        for (int attempt = 0; attempt < 5; attempt++) {
+        for (int attempt = 0; attempt < 10; attempt++) {
             try {
                 String fromZk = zkPath(from);
-                List<String> subtree = subtree(fromZk);
+                // missing parents of the target are made in the same transaction, and the nearest
+                // existing one must still be the directory we read (read first: the subtree's read
+                // and the transaction follow each other as closely as they can)
+                Parents parents = parents(to);
+                List<Copied> subtree = readSubtree(fromZk);
+                if (subtree.isEmpty()) {
+                    throw new NoSuchPathException("'" + from + "' does not exist in file store '" + name + "'");
+                }
                 List<CuratorOp> ops = new ArrayList<>();
                 List<String> targets = new ArrayList<>();
-                long size = 0;
+                long size = REQUEST_OVERHEAD;
+                for (String dir : parents.missing()) {
+                    ops.add(curator.transactionOp().create().forPath(zkPath(dir), DIRECTORY));
+                    size += DIRECTORY.length + utf8(zkPath(dir)) + OP_OVERHEAD;
+                }
+                ops.add(curator.transactionOp().check().withVersion(parents.existingVersion()).forPath(zkPath(parents.existing())));
+                size += utf8(zkPath(parents.existing())) + OP_OVERHEAD;
                 List<Integer> versions = new ArrayList<>();
-                for (String node : subtree) {
-                    Stat stat = new Stat();
-                    byte[] data = curator.getData().storingStatIn(stat).forPath(node);
-                    versions.add(stat.getVersion());
-                    String target = zkPath(to) + node.substring(fromZk.length());
-                    byte[] moved = MetadataCodec.withWriteId(data, relPath(node), writeId);
+                for (Copied node : subtree) {
+                    versions.add(node.version());
+                    String target = zkPath(to) + node.path().substring(fromZk.length());
+                    byte[] moved = MetadataCodec.withWriteId(node.data(), relPath(node.path()), writeId);
                     ops.add(curator.transactionOp().create().forPath(target, moved));
                     targets.add(target);
-                    size += moved.length + utf8(target) + utf8(node) + 2 * OP_OVERHEAD;
+                    size += moved.length + utf8(target) + utf8(node.path()) + 2 * OP_OVERHEAD;
                 }
                 for (int i = subtree.size() - 1; i >= 0; i--) {
                     // at the version we copied: an update that lands meanwhile fails the move, not vanishes
-                    ops.add(curator.transactionOp().delete().withVersion(versions.get(i)).forPath(subtree.get(i)));
+                    ops.add(curator.transactionOp().delete().withVersion(versions.get(i)).forPath(subtree.get(i).path()));
                 }
                 PayloadLimit.check(zk, size, "moving '" + from + "' with " + subtree.size() + " entries in one transaction");
                 curator.transaction().forOperations(ops);
                 // every moved entry, not just the top: the local copy learns of them one by one
                 awaitLocal(zkPath(to));
                 awaitCache(() -> targets.stream().allMatch(t -> cache.get(t).isPresent())
-                        && subtree.stream().noneMatch(old -> cache.get(old).isPresent()));
+                        && subtree.stream().noneMatch(old -> cache.get(old.path()).isPresent()));
                 return;
             } catch (KeeperException.NodeExistsException e) {
                 if (writtenBy(zkPath(to), writeId) && !exists(zkPath(from))) {
@@ -636,15 +646,45 @@ public final class FileMetadataStore implements AutoCloseable {
         return s.getBytes(StandardCharsets.UTF_8).length;
     }
 
-    /** {@code zkPath} and everything below it, parents before children. */
-    private List<String> subtree(String zkPath) throws Exception {
-        List<String> result = new ArrayList<>();
-        result.add(zkPath);
-        for (int i = 0; i < result.size(); i++) {
-            String node = result.get(i);
-            for (String child : curator.getChildren().forPath(node)) {
-                result.add(node + "/" + child);
+    /** One entry of a subtree as read for a move: its path, data and version. */
+    private record Copied(String path, byte[] data, int version) {
+    }
+
+    /**
+     * {@code zkPath} and everything below it with data and version, parents before children; empty
+     * if {@code zkPath} does not exist. Each level's reads are sent together (pipelined), so a
+     * subtree costs one round trip per level, not one per entry.
+     */
+    private List<Copied> readSubtree(String zkPath) throws Exception {
+        List<Copied> result = new ArrayList<>();
+        List<String> level = List.of(zkPath);
+        while (!level.isEmpty()) {
+            List<CompletableFuture<CuratorEvent>> data = new ArrayList<>();
+            List<CompletableFuture<CuratorEvent>> children = new ArrayList<>();
+            for (String node : level) {
+                data.add(Background.send(cb -> curator.getData().inBackground(cb).forPath(node)));
+                children.add(Background.send(cb -> curator.getChildren().inBackground(cb).forPath(node)));
             }
+            List<String> next = new ArrayList<>();
+            for (int i = 0; i < level.size(); i++) {
+                CuratorEvent d = Background.await(Deadline.never(), data.get(i));
+                CuratorEvent c = Background.await(Deadline.never(), children.get(i));
+                if (d.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                    if (level.get(i).equals(zkPath)) {
+                        return List.of();
+                    }
+                    // vanished while we read: the move's version checks fail and it reads again
+                    throw KeeperException.create(KeeperException.Code.NONODE, level.get(i));
+                }
+                Background.succeeded(d);
+                result.add(new Copied(level.get(i), d.getData(), d.getStat().getVersion()));
+                if (c.getResultCode() == KeeperException.Code.OK.intValue()) {
+                    for (String child : c.getChildren()) {
+                        next.add(level.get(i) + "/" + child);
+                    }
+                }
+            }
+            level = next;
         }
         return result;
     }

@@ -106,7 +106,15 @@ class FileMetadataStoreIT {
         assertThatThrownBy(() -> a.update("/f", 7, file(2))).isInstanceOf(VersionConflictException.class);
         assertThatThrownBy(() -> a.delete("/missing")).isInstanceOf(NoSuchPathException.class);
         assertThatThrownBy(() -> a.rename("/missing", "/x")).isInstanceOf(NoSuchPathException.class);
-        assertThatThrownBy(() -> a.rename("/f", "/nodir/x")).isInstanceOf(NoSuchPathException.class);
+    }
+
+    @Test
+    void renameIntoAMissingParentCreatesIt() {
+        a.create("/moving", file(3));
+        a.rename("/moving", "/new/parent/moved");
+        assertThat(a.stat("/new/parent").orElseThrow().value().isDirectory()).isTrue();
+        assertThat(a.stat("/new/parent/moved").orElseThrow().value()).isEqualTo(file(3));
+        assertThat(a.stat("/moving")).isEmpty();
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.zkrecipes.config.ConfigStore;
 import dev.zkrecipes.config.FileMetadata;
 import dev.zkrecipes.config.FileMetadataStore;
+import dev.zkrecipes.config.Versioned;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.election.Leadership;
@@ -143,7 +144,7 @@ try (ConfigStore cfg = ConfigStore.open(zk, "billing")) {        // ready when o
     int workers = cfg.getInt("workers", 4);
     Duration t = cfg.getDuration("timeout", Duration.ofSeconds(30)); // 250ms, 30s, 5m, PT1M
     cfg.putAll(Map.of("db.host", "10.0.0.7", "db.port", "5433"));    // atomic for every reader
-    cfg.compareAndSet("leader", cfg.snapshot().get("leader").version(), "node-2"); // VersionConflictException
+    cfg.compareAndSet("leader", cfg.getVersioned("leader").map(Versioned::version).orElse(-1), "node-2"); // or VersionConflictException
     cfg.addListener(change -> log.info("{}: {} -> {}", change.key(), change.oldValue(), change.newValue()));
 }
 try (FileMetadataStore fs = FileMetadataStore.open(zk, "warehouse")) {
