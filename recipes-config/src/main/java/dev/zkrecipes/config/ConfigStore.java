@@ -96,7 +96,11 @@ public final class ConfigStore implements AutoCloseable {
     private final CopyOnWriteArrayList<ConfigListener> listeners = new CopyOnWriteArrayList<>();
     private final Lifecycle lifecycle;
     private volatile View view = View.ABSENT;
-    /** Set while the node holds data that is not a config document; writes are refused meanwhile. */
+    /**
+     * Set while the node holds data that is not a config document, so that the problem is reported
+     * once. Writes need no check of it: their versioned write fails (the foreign write moved the
+     * version) and the re-read then throws the CorruptDataException.
+     */
     private volatile CorruptDataException unreadable;
 
     private ConfigStore(ZkRecipes zk, String name) {

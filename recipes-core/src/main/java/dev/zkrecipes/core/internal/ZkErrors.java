@@ -39,7 +39,8 @@ public final class ZkErrors {
                             + " unknown: re-read before retrying", e);
                 case SESSIONEXPIRED, SESSIONMOVED:
                     return new SessionExpiredException("the ZooKeeper session expired while " + action
-                            + "; every ephemeral node it held is gone and must be re-acquired", e);
+                            + "; every ephemeral node it held is gone and must be re-acquired. A write sent before the"
+                            + " expiry may or may not have been applied: re-read before retrying", e);
                 case BADVERSION:
                     return new VersionConflictException("version conflict while " + action
                             + ": another client changed " + pathOf(k) + " first; re-read and retry", e);
