@@ -16,6 +16,9 @@ import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.ZkErrors;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -135,6 +138,68 @@ public final class ConfigStore implements AutoCloseable {
         ConfigStore store = new ConfigStore(zk, name);
         store.start(timeout);
         return store;
+    }
+
+    /**
+     * The names of the config stores on this ensemble (in the client's namespace), sorted: every
+     * node under {@code /zkr/config} that holds a document. Reads only; creates nothing.
+     *
+     * @throws ConnectionLossException if the ensemble cannot be reached within the retry policy
+     */
+    public static List<String> names(ZkRecipes zk) {
+        requireNonNull(zk, "zk");
+        zk.checkStarted();
+        List<String> names = new ArrayList<>();
+        collectStores(zk.curator(), RecipePaths.CONFIG_ROOT, "", names);
+        Collections.sort(names);
+        return names;
+    }
+
+    private static void collectStores(CuratorFramework curator, String zkPath, String name, List<String> into) {
+        try {
+            Stat stat = curator.checkExists().forPath(zkPath);
+            if (stat == null) {
+                return;
+            }
+            if (!name.isEmpty() && stat.getDataLength() > 0) {
+                into.add(name);
+            }
+            for (String child : curator.getChildren().forPath(zkPath)) {
+                collectStores(curator, zkPath + "/" + child, name.isEmpty() ? child : name + "/" + child, into);
+            }
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "listing the config stores under " + zkPath);
+        }
+    }
+
+    /**
+     * Deletes config store {@code name} from the ensemble: every key, for every client. Open stores
+     * of that name see it empty. Nested stores ({@code name/...}) are left alone.
+     *
+     * @return true if it existed
+     * @throws IllegalArgumentException if {@code name} is not a valid recipe name
+     */
+    public static boolean deleteStore(ZkRecipes zk, String name) {
+        requireNonNull(zk, "zk");
+        String path = RecipePaths.config(name);
+        zk.checkStarted();
+        try {
+            Stat stat = zk.curator().checkExists().forPath(path);
+            if (stat == null) {
+                return false;
+            }
+            if (stat.getNumChildren() > 0) {
+                // a nested store lives below: keep the node, empty the document
+                zk.curator().setData().forPath(path, new byte[0]);
+            } else {
+                zk.curator().delete().guaranteed().forPath(path);
+            }
+            return true;
+        } catch (KeeperException.NoNodeException gone) {
+            return true;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "deleting config store '" + name + "'");
+        }
     }
 
     private void start(Duration timeout) throws InterruptedException {

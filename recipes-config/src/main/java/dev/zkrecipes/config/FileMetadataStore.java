@@ -134,6 +134,62 @@ public final class FileMetadataStore implements AutoCloseable {
         return store;
     }
 
+    /**
+     * The names of the file stores on this ensemble (in the client's namespace), sorted: every node
+     * under {@code /zkr/fs} marked as a store's root. Reads only; creates nothing.
+     *
+     * @throws ConnectionLossException if the ensemble cannot be reached within the retry policy
+     */
+    public static List<String> names(ZkRecipes zk) {
+        requireNonNull(zk, "zk");
+        zk.checkStarted();
+        List<String> names = new ArrayList<>();
+        collectStores(zk.curator(), RecipePaths.FS_ROOT, "", names);
+        Collections.sort(names);
+        return names;
+    }
+
+    private static void collectStores(CuratorFramework curator, String zkPath, String name, List<String> into) {
+        try {
+            byte[] data;
+            try {
+                data = curator.getData().forPath(zkPath);
+            } catch (KeeperException.NoNodeException gone) {
+                return;
+            }
+            if (!name.isEmpty() && MetadataCodec.storeOf(data) != null) {
+                into.add(name);
+                return;
+            }
+            for (String child : curator.getChildren().forPath(zkPath)) {
+                collectStores(curator, zkPath + "/" + child, name.isEmpty() ? child : name + "/" + child, into);
+            }
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "listing the file stores under " + zkPath);
+        }
+    }
+
+    /**
+     * Deletes file store {@code name} with every entry in it, for every client. Stores of that name
+     * that are open elsewhere fail their next write with {@link NoSuchPathException}.
+     *
+     * @return true if it existed
+     * @throws IllegalArgumentException if {@code name} is not a valid recipe name
+     */
+    public static boolean deleteStore(ZkRecipes zk, String name) {
+        requireNonNull(zk, "zk");
+        String path = RecipePaths.fs(name);
+        zk.checkStarted();
+        try {
+            zk.curator().delete().guaranteed().deletingChildrenIfNeeded().forPath(path);
+            return true;
+        } catch (KeeperException.NoNodeException gone) {
+            return false;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "deleting file store '" + name + "'");
+        }
+    }
+
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
         try {

@@ -32,6 +32,11 @@ public final class RecipePaths {
         return of("queues", name);
     }
 
+    /** Where config stores live: {@code /zkr/config}. */
+    public static final String CONFIG_ROOT = ZkRecipes.ROOT + "/config";
+    /** Where file stores live: {@code /zkr/fs}. */
+    public static final String FS_ROOT = ZkRecipes.ROOT + "/fs";
+
     /** {@code /zkr/config/<name>}. */
     public static String config(String name) {
         return of("config", name);
