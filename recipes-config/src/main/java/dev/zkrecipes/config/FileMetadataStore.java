@@ -204,6 +204,10 @@ public final class FileMetadataStore implements AutoCloseable {
         }
         LocalCopy.start(cache, CuratorCacheListener.builder()
                 .forAll((type, oldData, data) -> {
+                    if (type == CuratorCacheListener.Type.NODE_DELETED && oldData != null) {
+                        // the copy caught up with a delete or move of ours
+                        lagging.remove(oldData.getPath(), Long.MAX_VALUE);
+                    }
                     synchronized (cacheMoved) {
                         cacheMoved.notifyAll();
                     }
@@ -247,7 +251,9 @@ public final class FileMetadataStore implements AutoCloseable {
         String zkPath = zkPath(FsPaths.validate(path));
         lifecycle.checkStarted();
         Optional<ChildData> cached = cache.get(zkPath);
-        if (cached.isPresent() && !lagsOwnWrite(zkPath, cached.get())) {
+        if (cached.isEmpty()) {
+            lagging.remove(zkPath, Long.MAX_VALUE);
+        } else if (!lagsOwnWrite(zkPath, cached.get())) {
             return cached.map(d -> new Versioned<>(MetadataCodec.decode(d.getData(), path), d.getStat().getVersion()));
         }
         // A miss is confirmed on the ensemble: the local copy learns of a rename as a delete and a
@@ -516,7 +522,6 @@ public final class FileMetadataStore implements AutoCloseable {
                     throw new NoSuchPathException("'" + from + "' does not exist in file store '" + name + "'");
                 }
                 List<CuratorOp> ops = new ArrayList<>();
-                List<String> targets = new ArrayList<>();
                 long size = REQUEST_OVERHEAD;
                 for (String dir : parents.missing()) {
                     ops.add(curator.transactionOp().create().forPath(zkPath(dir), DIRECTORY));
@@ -530,7 +535,6 @@ public final class FileMetadataStore implements AutoCloseable {
                     String target = zkPath(to) + node.path().substring(fromZk.length());
                     byte[] moved = MetadataCodec.withWriteId(node.data(), relPath(node.path()), writeId);
                     ops.add(curator.transactionOp().create().forPath(target, moved));
-                    targets.add(target);
                     size += moved.length + utf8(target) + utf8(node.path()) + 2 * OP_OVERHEAD;
                 }
                 for (int i = subtree.size() - 1; i >= 0; i--) {
@@ -540,9 +544,14 @@ public final class FileMetadataStore implements AutoCloseable {
                 PayloadLimit.check(zk, size, "moving '" + from + "' with " + subtree.size() + " entries in one transaction");
                 curator.transaction().forOperations(ops);
                 // every moved entry, not just the top: the local copy learns of them one by one
-                awaitLocal(zkPath(to));
-                awaitCache(() -> targets.stream().allMatch(t -> cache.get(t).isPresent())
-                        && subtree.stream().noneMatch(old -> cache.get(old.path()).isPresent()));
+                // Read-your-writes without waiting for the local copy to learn of every moved entry:
+                // a new name the copy lacks is read from the ensemble anyway (stat confirms misses),
+                // and each old name is marked so that stat reads the ensemble until the copy drops it.
+                for (Copied old : subtree) {
+                    if (cache.get(old.path()).isPresent()) {
+                        lagging.put(old.path(), Long.MAX_VALUE);
+                    }
+                }
                 return;
             } catch (KeeperException.NodeExistsException e) {
                 if (writtenBy(zkPath(to), writeId) && !exists(zkPath(from))) {
