@@ -76,8 +76,9 @@ import org.slf4j.LoggerFactory;
  * existed when the call began and is gone).
  *
  * <p><b>A tree stays a tree:</b> a create checks, in its own transaction, that the nearest existing
- * parent is still the directory it read (a parent replaced by a file meanwhile fails it with
- * {@link NotADirectoryException}); {@code update} never changes an entry's type; a recursive delete
+ * parent is still the directory it read, and (through that parent's parent, whose version every
+ * removal of a directory bumps) that it was not removed and re-created meanwhile: a parent replaced
+ * by a file fails the create with {@link NotADirectoryException}; {@code update} never changes an entry's type; a recursive delete
  * racing creates below it reads the subtree again. Paths are limited to
  * {@value FsPaths#MAX_PATH_BYTES} UTF-8 bytes and {@value FsPaths#MAX_DEPTH} levels, and a create's
  * whole request (with its parents) is sized before sending. Metadata this library cannot read
@@ -322,9 +323,9 @@ public final class FileMetadataStore implements AutoCloseable {
                 }
                 // the nearest existing ancestor must still be the directory we read: checked in the
                 // same transaction, so a parent replaced by a file meanwhile fails the create
-                ops.add(curator.transactionOp().check().withVersion(parents.existingVersion()).forPath(zkPath(parents.existing())));
+                addParentChecks(ops, parents);
                 ops.add(curator.transactionOp().create().forPath(zkPath(path), data));
-                size += data.length + utf8(zkPath(path)) + utf8(zkPath(parents.existing())) + 2 * OP_OVERHEAD;
+                size += data.length + utf8(zkPath(path)) + 2 * utf8(zkPath(parents.existing())) + 3 * OP_OVERHEAD;
                 PayloadLimit.check(zk, size, "creating '" + path + "' with " + parents.missing().size() + " parent directories");
                 curator.transaction().forOperations(ops);
                 awaitLocal(zkPath(path));
@@ -345,7 +346,7 @@ public final class FileMetadataStore implements AutoCloseable {
                     awaitLocalQuietly(zkPath(path));
                     return new Versioned<>(metadata, 0);
                 }
-                if (attempt >= 5) {
+                if (attempt >= 10) {
                     throw new VersionConflictException("the parents of '" + path + "' in file store '" + name
                             + "' kept changing during the create; retry", changed);
                 }
@@ -438,13 +439,22 @@ public final class FileMetadataStore implements AutoCloseable {
             throw new IllegalArgumentException("the root of file store '" + name + "' cannot be deleted");
         }
         String zkPath = zkPath(path);
-        if (!exists(zkPath)) {
-            throw new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'");
+        boolean directory;
+        try {
+            directory = MetadataCodec.decode(curator.getData().forPath(zkPath), path).isDirectory();
+        } catch (KeeperException.NoNodeException e) {
+            throw new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'", e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "deleting '" + path + "' in file store '" + name + "'");
         }
         for (int attempt = 0; ; attempt++) {
             try {
-                if (!recursive) {
+                if (!directory) {
                     curator.delete().forPath(zkPath);
+                } else if (!recursive) {
+                    curator.transaction().forOperations(curator.transactionOp().delete().forPath(zkPath), bumpParentOf(path));
                 } else {
                     List<String> subtree = readSubtree(zkPath).stream().map(Copied::path).toList();
                     List<CuratorOp> ops = new ArrayList<>();
@@ -453,10 +463,13 @@ public final class FileMetadataStore implements AutoCloseable {
                         ops.add(curator.transactionOp().delete().forPath(subtree.get(i)));
                         size += utf8(subtree.get(i)) + OP_OVERHEAD;
                     }
-                    if (size < zk.maxPayloadBytes()) {
+                    ops.add(bumpParentOf(path));
+                    if (size + 2048 < zk.maxPayloadBytes()) {
                         curator.transaction().forOperations(ops);
                     } else {
+                        // too big for one transaction: bottom up, then the parent's bump on its own
                         curator.delete().deletingChildrenIfNeeded().forPath(zkPath);
+                        curator.transaction().forOperations(bumpParentOf(path));
                     }
                 }
                 awaitLocalGone(zkPath);
@@ -475,7 +488,7 @@ public final class FileMetadataStore implements AutoCloseable {
                     throw new DirectoryNotEmptyException("'" + path + "' in file store '" + name
                             + "' is a directory with entries; delete them first or delete recursively", e);
                 }
-                if (attempt >= 10) {
+                if (attempt >= 100) {
                     throw new VersionConflictException("entries kept appearing below '" + path + "' in file store '"
                             + name + "' during the recursive delete; retry", e);
                 }
@@ -527,8 +540,8 @@ public final class FileMetadataStore implements AutoCloseable {
                     ops.add(curator.transactionOp().create().forPath(zkPath(dir), DIRECTORY));
                     size += DIRECTORY.length + utf8(zkPath(dir)) + OP_OVERHEAD;
                 }
-                ops.add(curator.transactionOp().check().withVersion(parents.existingVersion()).forPath(zkPath(parents.existing())));
-                size += utf8(zkPath(parents.existing())) + OP_OVERHEAD;
+                addParentChecks(ops, parents);
+                size += 2 * (utf8(zkPath(parents.existing())) + OP_OVERHEAD);
                 List<Integer> versions = new ArrayList<>();
                 for (Copied node : subtree) {
                     versions.add(node.version());
@@ -540,6 +553,10 @@ public final class FileMetadataStore implements AutoCloseable {
                 for (int i = subtree.size() - 1; i >= 0; i--) {
                     // at the version we copied: an update that lands meanwhile fails the move, not vanishes
                     ops.add(curator.transactionOp().delete().withVersion(versions.get(i)).forPath(subtree.get(i).path()));
+                }
+                if (MetadataCodec.decode(subtree.get(0).data(), from).isDirectory()) {
+                    ops.add(bumpParentOf(from));
+                    size += utf8(zkPath(FsPaths.parent(from))) + 1024 + OP_OVERHEAD;
                 }
                 PayloadLimit.check(zk, size, "moving '" + from + "' with " + subtree.size() + " entries in one transaction");
                 curator.transaction().forOperations(ops);
@@ -660,7 +677,30 @@ public final class FileMetadataStore implements AutoCloseable {
     }
 
     /** What a create needs to know of the path above it. */
-    private record Parents(List<String> missing, String existing, int existingVersion) {
+    private record Parents(List<String> missing, String existing, int existingVersion, String above, int aboveVersion) {
+    }
+
+    /**
+     * The checks that make a create below {@code parents} safe: the nearest existing parent is still
+     * the directory we read (its version), and it was not removed and re-created meanwhile (its own
+     * parent's version: removing a directory bumps its parent's version in the same transaction,
+     * because a re-created node starts at version 0 again and a version check alone cannot tell).
+     */
+    private void addParentChecks(List<CuratorOp> ops, Parents parents) throws Exception {
+        ops.add(curator.transactionOp().check().withVersion(parents.existingVersion()).forPath(zkPath(parents.existing())));
+        if (parents.above() != null) {
+            ops.add(curator.transactionOp().check().withVersion(parents.aboveVersion()).forPath(zkPath(parents.above())));
+        }
+    }
+
+    /**
+     * The op that bumps the version of the directory holding {@code removed}, for a transaction that
+     * removes directory {@code removed}: creates below it that read it before then fail their check.
+     */
+    private CuratorOp bumpParentOf(String removed) throws Exception {
+        String parent = FsPaths.parent(removed);
+        byte[] data = curator.getData().forPath(zkPath(parent));
+        return curator.transactionOp().setData().forPath(zkPath(parent), data);
     }
 
     /**
@@ -677,7 +717,14 @@ public final class FileMetadataStore implements AutoCloseable {
                     throw new NotADirectoryException("'" + p + "' in file store '" + name + "' is a file, so '" + path
                             + "' cannot be created below it");
                 }
-                return new Parents(missing, p, stat.getVersion());
+                String above = p.equals("/") ? null : FsPaths.parent(p);
+                int aboveVersion = -1;
+                if (above != null) {
+                    Stat aboveStat = curator.checkExists().forPath(zkPath(above));
+                    // gone already: check existence only, and the transaction fails on it
+                    aboveVersion = aboveStat == null ? -1 : aboveStat.getVersion();
+                }
+                return new Parents(missing, p, stat.getVersion(), above, aboveVersion);
             } catch (KeeperException.NoNodeException e) {
                 if (p.equals("/")) {
                     throw new NoSuchPathException("the root of file store '" + name + "' is gone (deleted by hand?);"
