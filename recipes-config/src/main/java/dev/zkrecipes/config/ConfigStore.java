@@ -24,8 +24,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -421,7 +421,8 @@ public final class ConfigStore implements AutoCloseable {
             if (next == base.entries()) {
                 return base;
             }
-            String writeId = UUID.randomUUID().toString();
+            // 64 random bits, short: the document carries the last 16 of them to every reader
+            String writeId = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
             ConfigDocument document = base.document().next(next, writeId);
             byte[] data = document.encode();
             PayloadLimit.check(zk, data, "config store '" + name + "' after this write");

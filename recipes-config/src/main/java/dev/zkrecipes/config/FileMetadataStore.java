@@ -771,28 +771,37 @@ public final class FileMetadataStore implements AutoCloseable {
         List<Copied> result = new ArrayList<>();
         List<String> level = List.of(zkPath);
         while (!level.isEmpty()) {
+            // the data of a whole level at once; then the children of only those that have any
+            // (the stat says), so a flat directory of files costs no read of children per file
             List<CompletableFuture<CuratorEvent>> data = new ArrayList<>();
-            List<CompletableFuture<CuratorEvent>> children = new ArrayList<>();
             for (String node : level) {
                 data.add(Background.send(cb -> curator.getData().inBackground(cb).forPath(node)));
-                children.add(Background.send(cb -> curator.getChildren().inBackground(cb).forPath(node)));
             }
-            List<String> next = new ArrayList<>();
+            List<String> parents = new ArrayList<>();
+            List<CompletableFuture<CuratorEvent>> children = new ArrayList<>();
             for (int i = 0; i < level.size(); i++) {
+                String node = level.get(i);
                 CuratorEvent d = Background.await(Deadline.never(), data.get(i));
-                CuratorEvent c = Background.await(Deadline.never(), children.get(i));
                 if (d.getResultCode() == KeeperException.Code.NONODE.intValue()) {
-                    if (level.get(i).equals(zkPath)) {
+                    if (node.equals(zkPath)) {
                         return List.of();
                     }
                     // vanished while we read: the move's version checks fail and it reads again
-                    throw KeeperException.create(KeeperException.Code.NONODE, level.get(i));
+                    throw KeeperException.create(KeeperException.Code.NONODE, node);
                 }
                 Background.succeeded(d);
-                result.add(new Copied(level.get(i), d.getData(), d.getStat().getVersion()));
+                result.add(new Copied(node, d.getData(), d.getStat().getVersion()));
+                if (d.getStat().getNumChildren() > 0) {
+                    parents.add(node);
+                    children.add(Background.send(cb -> curator.getChildren().inBackground(cb).forPath(node)));
+                }
+            }
+            List<String> next = new ArrayList<>();
+            for (int i = 0; i < parents.size(); i++) {
+                CuratorEvent c = Background.await(Deadline.never(), children.get(i));
                 if (c.getResultCode() == KeeperException.Code.OK.intValue()) {
                     for (String child : c.getChildren()) {
-                        next.add(level.get(i) + "/" + child);
+                        next.add(parents.get(i) + "/" + child);
                     }
                 }
             }
