@@ -429,7 +429,9 @@ public final class ConfigStore implements AutoCloseable {
             try {
                 Stat stat = new Stat();
                 if (base.version() < 0) {
-                    curator.create().creatingParentContainersIfNeeded().storingStatIn(stat).forPath(path, data);
+                    // persistent parents, not containers: a parent may be another store ('billing' above
+                    // 'billing/eu'), and the server reaps an empty container with its data
+                    curator.create().creatingParentsIfNeeded().storingStatIn(stat).forPath(path, data);
                 } else {
                     stat = curator.setData().withVersion(base.version()).forPath(path, data);
                 }

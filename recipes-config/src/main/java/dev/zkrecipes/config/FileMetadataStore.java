@@ -195,7 +195,7 @@ public final class FileMetadataStore implements AutoCloseable {
         lifecycle.start();
         try {
             refuseNestedInAnotherStore();
-            curator.create().creatingParentContainersIfNeeded().forPath(base, MetadataCodec.storeRoot(name));
+            curator.create().creatingParentsIfNeeded().forPath(base, MetadataCodec.storeRoot(name));
         } catch (KeeperException.NodeExistsException exists) {
             // opened before
         } catch (RuntimeException e) {
