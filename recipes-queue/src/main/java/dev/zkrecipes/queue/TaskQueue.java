@@ -14,7 +14,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,6 +141,10 @@ public final class TaskQueue<T> {
         if (claimed == null) {
             return Optional.empty();
         }
+        return Optional.of(toTask(claimed));
+    }
+
+    private Task<T> toTask(QueueEngine.Claimed claimed) {
         T payload;
         try {
             payload = serializer.deserialize(claimed.payload());
@@ -147,7 +153,7 @@ public final class TaskQueue<T> {
             throw new SerializationException("task " + claimed.id() + " of queue '" + name
                     + "' does not deserialize with this queue's serializer; it was released", e);
         }
-        return Optional.of(new ClaimedTask(claimed, payload));
+        return new ClaimedTask(claimed, payload);
     }
 
     /**
@@ -164,9 +170,8 @@ public final class TaskQueue<T> {
         zk.checkStarted();
         AtomicBoolean active = new AtomicBoolean(true);
         List<Thread> threads = new ArrayList<>();
-        java.util.Set<Thread> polling = java.util.concurrent.ConcurrentHashMap.newKeySet();
         for (int i = 0; i < options.concurrency(); i++) {
-            Thread t = new Thread(() -> consumeLoop(handler, options, active, polling), "zkr-queue-" + name + "-" + i);
+            Thread t = new Thread(() -> consumeLoop(handler, options, active), "zkr-queue-" + name + "-" + i);
             t.setDaemon(true);
             threads.add(t);
         }
@@ -182,52 +187,92 @@ public final class TaskQueue<T> {
                 if (!active.getAndSet(false)) {
                     return;
                 }
-                // wake the threads that wait for a task; those running a handler finish it
-                polling.forEach(Thread::interrupt);
+                // Wake the threads that wait for a task, without interrupting anyone: an interrupt in
+                // the middle of a claim could leave a claim that no thread holds. Threads running a
+                // handler finish it (acknowledged as usual); all of them get 30 s in all.
+                engine.wakeIdle();
+                threads.forEach(LockSupport::unpark);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_WAIT_SECONDS);
                 for (Thread t : threads) {
+                    long left = deadline - System.nanoTime();
                     try {
-                        t.join(30_000);
+                        if (left > 0) {
+                            TimeUnit.NANOSECONDS.timedJoin(t, left);
+                        }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         return;
+                    }
+                    if (t.isAlive()) {
+                        LOG.warn("queue '{}': {} is still running a handler {} s after close(); it finishes on its own",
+                                name, t.getName(), CLOSE_WAIT_SECONDS);
                     }
                 }
             }
         };
     }
 
-    private void consumeLoop(TaskHandler<T> handler, ConsumeOptions options, AtomicBoolean active, java.util.Set<Thread> polling) {
-        Thread me = Thread.currentThread();
+    private void consumeLoop(TaskHandler<T> handler, ConsumeOptions options, AtomicBoolean active) {
+        int failuresInARow = 0;
         while (active.get()) {
             Task<T> task;
-            polling.add(me);
             try {
-                task = active.get() ? poll(options.pollTimeout()).orElse(null) : null;
+                task = take(options.pollTimeout(), active);
+                failuresInARow = 0;
             } catch (InterruptedException e) {
-                task = null;
-            } catch (ZkRecipeException e) {
-                LOG.warn("queue '{}': could not take a task ({}); trying again", name, e.getMessage());
-                task = null;
-            } finally {
-                polling.remove(me);
+                // not ours to end the loop: close() stops it through 'active'
+                continue;
+            } catch (Throwable e) {
+                // a worker never dies: report, back off, try again (a queue node deleted, junk found...)
+                failuresInARow++;
+                LOG.warn("queue '{}': could not take a task ({}); trying again in {} ms", name, e.toString(),
+                        backOffMillis(failuresInARow));
+                backOff(failuresInARow, active);
+                continue;
             }
-            // an interrupt meant for the poll must not reach the handler
-            Thread.interrupted();
             if (task == null) {
                 continue;
             }
             try {
                 handler.handle(task);
-            } catch (Exception e) {
+            } catch (Throwable e) {
+                // Errors too (an assertion, a stack overflow): the task goes back, the worker goes on
                 LOG.info("queue '{}': handler failed on task {} (attempt {}); releasing it: {}", name, task.id(),
                         task.attempt(), e.toString());
                 safely(task::release);
+                // a task that fails at once must not burn all its attempts in milliseconds
+                backOff(task.attempt(), active);
                 continue;
             }
-            // acknowledge without waiting: the next poll's round trips overlap the ack's. If the ack
-            // fails, the task is delivered again (at-least-once), as if the handler had not returned.
+            // acknowledge without waiting: the next poll's round trips overlap the ack's. An ack that
+            // cannot be sent now is sent again in the background while the claim holds.
             ((ClaimedTask) task).ackInBackground();
         }
+    }
+
+    private static final long CLOSE_WAIT_SECONDS = 30;
+    private static final long MAX_BACK_OFF_MILLIS = 5_000;
+
+    private static long backOffMillis(int failures) {
+        return Math.min(MAX_BACK_OFF_MILLIS, 100L << Math.min(failures - 1, 6));
+    }
+
+    /** Waits a little after a failure; close() cuts it short (unpark, no interrupt). */
+    private static void backOff(int failures, AtomicBoolean active) {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backOffMillis(Math.max(1, failures)));
+        while (active.get() && System.nanoTime() - until < 0) {
+            LockSupport.parkNanos(until - System.nanoTime());
+        }
+    }
+
+    /** poll() for a consumer thread: gives up at once when the subscription closes. */
+    private Task<T> take(Duration timeout, AtomicBoolean active) throws InterruptedException {
+        zk.checkStarted();
+        QueueEngine.Claimed claimed = engine.claim(timeout.toNanos(), () -> !active.get());
+        if (claimed == null) {
+            return null;
+        }
+        return toTask(claimed);
     }
 
     private void safely(Runnable finish) {
@@ -288,7 +333,8 @@ public final class TaskQueue<T> {
     private final class ClaimedTask implements Task<T> {
         private final QueueEngine.Claimed claimed;
         private final T payload;
-        private final AtomicBoolean finished = new AtomicBoolean();
+        /** null while claimed; then "acked" or "released", set once. */
+        private final java.util.concurrent.atomic.AtomicReference<String> finished = new java.util.concurrent.atomic.AtomicReference<>();
 
         ClaimedTask(QueueEngine.Claimed claimed, T payload) {
             this.claimed = claimed;
@@ -317,18 +363,20 @@ public final class TaskQueue<T> {
 
         @Override
         public void ack() {
-            if (finished.get()) {
+            if (!finished.compareAndSet(null, "acked")) {
+                refuseIfNot("acked", "acknowledge");
                 return;
             }
+            // if this throws with the outcome unknown, the ack is sent again in the background
             engine.ack(claimed);
-            finished.set(true);
         }
 
         void ackInBackground() {
-            if (finished.compareAndSet(false, true)) {
+            if (finished.compareAndSet(null, "acked")) {
                 engine.ackAsync(claimed, failure -> {
                     if (failure != null) {
-                        LOG.info("queue '{}': acknowledging task {} failed, it will be delivered again: {}", name,
+                        LOG.info("queue '{}': acknowledging task {} could not be sent now ({}); it is sent again in the"
+                                + " background while the claim holds, else the task is delivered again", name,
                                 claimed.id(), failure.getMessage());
                     }
                 });
@@ -337,8 +385,18 @@ public final class TaskQueue<T> {
 
         @Override
         public void release() {
-            if (finished.compareAndSet(false, true)) {
-                engine.release(claimed);
+            if (!finished.compareAndSet(null, "released")) {
+                refuseIfNot("released", "release");
+                return;
+            }
+            engine.release(claimed);
+        }
+
+        private void refuseIfNot(String same, String what) {
+            String was = finished.get();
+            if (!same.equals(was)) {
+                throw new IllegalStateException("task " + claimed.id() + " of queue '" + name + "' was " + was
+                        + " already; it cannot be " + (what.equals("acknowledge") ? "acknowledged" : "released") + " now");
             }
         }
 
@@ -361,6 +419,13 @@ public final class TaskQueue<T> {
         private Builder(ZkRecipes zk, String name, Serializer<T> serializer) {
             this.zk = requireNonNull(zk, "zk");
             this.name = RecipePaths.validateName(name);
+            for (String segment : name.split("/")) {
+                if (dev.zkrecipes.queue.internal.QueueEngine.isReservedName(segment) && !segment.equals(name)) {
+                    throw new IllegalArgumentException("queue name '" + name + "' has a segment '" + segment + "', which"
+                            + " queues use for their own nodes (it would collide with another queue's layout); pick"
+                            + " another name");
+                }
+            }
             this.serializer = requireNonNull(serializer, "serializer");
         }
 
@@ -396,9 +461,8 @@ public final class TaskQueue<T> {
          */
         public TaskQueue<T> build() {
             zk.checkStarted();
-            TaskQueue<T> q = new TaskQueue<>(this);
-            q.engine.init();
-            return q;
+            // nothing is created here: the first put makes the queue's nodes, reads create nothing
+            return new TaskQueue<>(this);
         }
     }
 }

@@ -41,6 +41,41 @@ final class Layout {
         return Long.parseLong(name.substring(1));
     }
 
+    /** The names a queue uses for itself: a queue named {@code x/<one of these>} would collide with {@code x}. */
+    static final java.util.Set<String> RESERVED = java.util.Set.of("tasks", "tail", "claims", "dead", "waiters");
+
+    private static final java.util.regex.Pattern BUCKET = java.util.regex.Pattern.compile("b\\d{10}");
+    private static final java.util.regex.Pattern TASK = java.util.regex.Pattern.compile("t-\\d{10}");
+
+    /** The bucket names among {@code children}, sorted; anything else is reported and skipped. */
+    static java.util.List<String> bucketsIn(java.util.List<String> children, java.util.function.Consumer<String> foreign) {
+        java.util.List<String> buckets = new java.util.ArrayList<>(children.size());
+        for (String child : children) {
+            if (BUCKET.matcher(child).matches()) {
+                buckets.add(child);
+            } else {
+                foreign.accept("tasks/" + child);
+            }
+        }
+        java.util.Collections.sort(buckets);
+        return buckets;
+    }
+
+    /** The task names among a bucket's {@code children}, sorted; anything else is reported and skipped. */
+    static java.util.List<String> tasksIn(java.util.List<String> children, String bucketPath,
+            java.util.function.Consumer<String> foreign) {
+        java.util.List<String> tasks = new java.util.ArrayList<>(children.size());
+        for (String child : children) {
+            if (TASK.matcher(child).matches()) {
+                tasks.add(child);
+            } else {
+                foreign.accept(bucketPath + "/" + child);
+            }
+        }
+        java.util.Collections.sort(tasks);
+        return tasks;
+    }
+
     String bucket(long bucket) {
         return ZKPaths.makePath(tasks, bucketName(bucket));
     }

@@ -4,6 +4,7 @@ import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.SequentialNodes;
+import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.ZkErrors;
 import dev.zkrecipes.queue.DeadLetter;
 import java.nio.ByteBuffer;
@@ -39,7 +40,7 @@ import org.apache.zookeeper.data.Stat;
 public final class QueueEngine {
 
     /** A claimed task: where it is, what it holds, and the version our claim gave it. */
-    public record Claimed(String id, byte[] payload, int version, long createdMillis) {
+    public record Claimed(String id, byte[] payload, int version, long createdMillis, long sessionId) {
     }
 
     private final ZkRecipes zk;
@@ -57,11 +58,28 @@ public final class QueueEngine {
     // the idle line; guarded by lineLock
     private final Object lineLock = new Object();
     private String waiterNode;
+    private long waiterSession;
+    private final org.apache.curator.framework.state.ConnectionStateListener connectionListener = (client, state) -> {
+        if (state == org.apache.curator.framework.state.ConnectionState.RECONNECTED
+                || state == org.apache.curator.framework.state.ConnectionState.CONNECTED
+                || state == org.apache.curator.framework.state.ConnectionState.LOST) {
+            connectionChanged();
+        }
+    };
     private int waiting;
     private int claimers;
     private boolean armed;
     // one permit a sign of work: wakes one local waiter, who claims and so wakes the next
     private final java.util.concurrent.Semaphore signals = new java.util.concurrent.Semaphore(0);
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QueueEngine.class);
+    private final java.util.concurrent.atomic.AtomicBoolean junkTailReported = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Set<String> foreignReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** True for the names a queue uses for its own nodes ({@code tasks}, {@code dead}, ...). */
+    public static boolean isReservedName(String segment) {
+        return Layout.RESERVED.contains(segment);
+    }
 
     public QueueEngine(ZkRecipes zk, String queueName, String basePath, int bucketSize, int maxAttempts) {
         this.zk = zk;
@@ -72,7 +90,10 @@ public final class QueueEngine {
         this.maxAttempts = maxAttempts;
     }
 
-    /** Creates the queue's nodes if they are missing; idempotent. */
+    /**
+     * Creates the queue's nodes if they are missing; idempotent. Only writers call it (the first
+     * put): reading a queue that does not exist creates nothing.
+     */
     public void init() {
         try {
             for (String path : List.of(layout.tasks, layout.claims, layout.dead, layout.waiters)) {
@@ -86,6 +107,22 @@ public final class QueueEngine {
         }
     }
 
+    /** The first write of this process makes the queue's nodes if nobody has yet. */
+    private void ensureCreated() {
+        if (tailBucket >= 0) {
+            return;
+        }
+        try {
+            if (curator.checkExists().forPath(layout.tail) != null) {
+                tailBucket = Math.max(tailBucket, readTail());
+                return;
+            }
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "reading queue '" + queueName + "'");
+        }
+        init();
+    }
+
     private void createIfMissing(String path, byte[] data) throws Exception {
         try {
             curator.create().creatingParentContainersIfNeeded().forPath(path, data);
@@ -95,16 +132,41 @@ public final class QueueEngine {
     }
 
     private long readTail() throws Exception {
-        return Long.parseLong(new String(curator.getData().forPath(layout.tail), StandardCharsets.US_ASCII).trim());
+        return parseTail(curator.getData().forPath(layout.tail));
+    }
+
+    /**
+     * The bucket number in the tail node; what is there is not ours to trust: junk (an operator, a
+     * foreign tool) is reported and the highest bucket known is used instead of failing every worker.
+     */
+    private long parseTail(byte[] data) {
+        String text = data == null ? "" : new String(data, StandardCharsets.US_ASCII).trim();
+        try {
+            long tail = Long.parseLong(text);
+            if (tail >= 0) {
+                return tail;
+            }
+        } catch (NumberFormatException junk) {
+            // reported below
+        }
+        if (junkTailReported.compareAndSet(false, true)) {
+            LOG.error("queue '{}': its tail node {} holds '{}', not a bucket number; using bucket {} (repair the node:"
+                    + " write the highest bucket number under {})", queueName, layout.tail,
+                    text.length() > 40 ? text.substring(0, 40) + "..." : text, Math.max(0, tailBucket), layout.tasks);
+        }
+        return Math.max(0, tailBucket);
     }
 
     // ---- producers ----
 
     /** Puts every payload in one transaction into the tail bucket; returns their ids, in order. */
     public List<String> put(List<byte[]> payloads) {
-        long total = 0;
+        ensureCreated();
+        // the request as ZooKeeper counts it: per op its path (bucket prefix), data and framing
+        long pathBytes = ZKPaths.makePath(layout.bucket(Math.max(0, tailBucket)), "t-").getBytes(StandardCharsets.UTF_8).length;
+        long total = 512;
         for (byte[] p : payloads) {
-            total += p.length + 64;
+            total += p.length + pathBytes + 48;
         }
         PayloadLimit.check(zk, total, payloads.size() == 1 ? "task of queue '" + queueName + "'"
                 : "batch of " + payloads.size() + " tasks for queue '" + queueName + "' (putAll is one transaction; split it)");
@@ -134,8 +196,11 @@ public final class QueueEngine {
                 }
                 return ids;
             } catch (KeeperException.NoNodeException bucketGone) {
-                // the bucket was drained and removed, or not made yet: find the tail again
+                // the bucket was drained and removed, or not made yet (a new queue): find the tail again
                 try {
+                    if (curator.checkExists().forPath(layout.tail) == null) {
+                        init();
+                    }
                     refreshTail(bucket);
                 } catch (Exception e) {
                     throw ZkErrors.translate(e, "putting into queue '" + queueName + "'");
@@ -158,6 +223,7 @@ public final class QueueEngine {
         java.util.concurrent.CompletableFuture<String> result = new java.util.concurrent.CompletableFuture<>();
         long bucket;
         try {
+            ensureCreated();
             bucket = bucketForNextAsyncPut();
         } catch (Exception e) {
             result.completeExceptionally(ZkErrors.translate(e, "putting into queue '" + queueName + "'"));
@@ -252,19 +318,34 @@ public final class QueueEngine {
      * @return the claimed task, or null on timeout
      */
     public Claimed claim(long timeoutNanos) throws InterruptedException {
+        return claim(timeoutNanos, () -> false);
+    }
+
+    /**
+     * Like {@link #claim(long)}, giving up early (null) once {@code stop} says so; {@link #wakeIdle}
+     * makes a waiting claim look at it at once. Stopping this way never interrupts a request in
+     * flight, so no claim is left that no thread holds.
+     */
+    public Claimed claim(long timeoutNanos, java.util.function.BooleanSupplier stop) throws InterruptedException {
         synchronized (lineLock) {
-            claimers++;
+            if (claimers++ == 0) {
+                // hear the connection while anyone waits here: a watch may die with the session
+                curator.getConnectionStateListenable().addListener(connectionListener);
+            }
         }
         try {
-            return claimOrTimeOut(timeoutNanos);
+            return claimOrTimeOut(timeoutNanos, stop);
         } finally {
             leaveLineIfIdle();
         }
     }
 
-    private Claimed claimOrTimeOut(long timeoutNanos) throws InterruptedException {
+    private Claimed claimOrTimeOut(long timeoutNanos, java.util.function.BooleanSupplier stop) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
+            if (stop.getAsBoolean()) {
+                return null;
+            }
             String path = nextCandidate();
             if (path == null) {
                 if (!refill()) {
@@ -272,7 +353,7 @@ public final class QueueEngine {
                     if (left <= 0) {
                         return null;
                     }
-                    awaitWork(left);
+                    awaitWork(left, stop);
                 }
                 continue;
             }
@@ -282,6 +363,10 @@ public final class QueueEngine {
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException();
+            }
+            if (System.nanoTime() - deadline > 0) {
+                // every candidate taken by others so far: the timeout holds all the same
+                return null;
             }
         }
     }
@@ -299,16 +384,22 @@ public final class QueueEngine {
     private boolean refill() {
         try {
             // a process that only consumes learns where producers are from the tail node
-            tailBucket = Math.max(tailBucket, readTail());
-            List<String> buckets = new ArrayList<>(curator.getChildren().forPath(layout.tasks));
-            Collections.sort(buckets);
-            Set<String> claimed = new HashSet<>(curator.getChildren().forPath(layout.claims));
+            reconcileInDoubt();
+            List<String> buckets;
+            Set<String> claimed;
+            try {
+                tailBucket = Math.max(tailBucket, readTail());
+                buckets = Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
+                claimed = new HashSet<>(curator.getChildren().forPath(layout.claims));
+            } catch (KeeperException.NoNodeException noQueueYet) {
+                return false;
+            }
             List<String> found = new ArrayList<>();
             for (String bucket : buckets) {
                 String bucketPath = ZKPaths.makePath(layout.tasks, bucket);
                 List<String> children;
                 try {
-                    children = SequentialNodes.sorted(curator.getChildren().forPath(bucketPath));
+                    children = Layout.tasksIn(curator.getChildren().forPath(bucketPath), bucketPath, this::reportForeign);
                 } catch (KeeperException.NoNodeException gone) {
                     continue;
                 }
@@ -335,6 +426,13 @@ public final class QueueEngine {
         }
     }
 
+    private void reportForeign(String path) {
+        if (foreignReported.add(path) && foreignReported.size() < 1000) {
+            LOG.warn("queue '{}': {} is not a node of this queue (an operator's, another tool's?); it is skipped, never"
+                    + " delivered as a task", queueName, path);
+        }
+    }
+
     /** An empty bucket behind the tail will never fill again: remove it so the bucket list stays short. */
     private void removeIfDrained(String bucket, String bucketPath) throws Exception {
         if (Layout.bucketNumber(bucket) < tailBucket) {
@@ -352,23 +450,64 @@ public final class QueueEngine {
      */
     private Claimed tryClaim(String path) {
         String id = layout.taskId(path);
+        // what our claim node holds: after an ambiguous outcome it tells our claim from another's
+        byte[] token = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36).getBytes(StandardCharsets.US_ASCII);
+        Stat stat = new Stat();
+        byte[] payload;
         try {
-            Stat stat = new Stat();
-            byte[] payload = curator.getData().storingStatIn(stat).forPath(path);
-            if (stat.getVersion() >= maxAttempts) {
-                deadLetter(id, payload, stat.getVersion(), stat.getCtime(), null);
-                return null;
-            }
-            curator.transaction().forOperations(
-                    curator.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, payload),
-                    curator.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(layout.claimPath(id)));
-            return new Claimed(id, payload, stat.getVersion() + 1, stat.getCtime());
-        } catch (KeeperException.NoNodeException | KeeperException.NodeExistsException | KeeperException.BadVersionException taken) {
-            // acknowledged, or claimed by another consumer: skip a few ahead so consumers spread out
+            payload = curator.getData().storingStatIn(stat).forPath(path);
+        } catch (KeeperException.NoNodeException acked) {
             skipAhead();
             return null;
         } catch (Exception e) {
             throw ZkErrors.translate(e, "claiming task " + id + " of queue '" + queueName + "'");
+        }
+        try {
+            if (stat.getVersion() >= maxAttempts) {
+                deadLetter(id, payload, stat.getVersion(), stat.getCtime(), null);
+                return null;
+            }
+            long sessionBefore = Sessions.currentSessionId(curator);
+            curator.transaction().forOperations(
+                    curator.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, payload),
+                    curator.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(layout.claimPath(id), token));
+            return new Claimed(id, payload, stat.getVersion() + 1, stat.getCtime(), sessionOf(sessionBefore));
+        } catch (KeeperException.NoNodeException | KeeperException.NodeExistsException | KeeperException.BadVersionException taken) {
+            // Claimed by another consumer or acknowledged -- or our own claim, applied, its reply lost
+            // and Curator's retry then failing on the version our claim bumped.
+            Claimed ours = ourClaim(id, token, payload, stat.getCtime());
+            if (ours != null) {
+                return ours;
+            }
+            skipAhead();
+            return null;
+        } catch (Exception e) {
+            // the claim may have been applied (connection lost, caller interrupted): settle it later
+            inDoubt.add(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
+            throw ZkErrors.translate(e, "claiming task " + id + " of queue '" + queueName + "'");
+        }
+    }
+
+    /** Our claim on {@code id} if the claim node holds {@code token}; null if it is not ours. */
+    private Claimed ourClaim(String id, byte[] token, byte[] payload, long createdMillis) {
+        try {
+            byte[] holder = curator.getData().forPath(layout.claimPath(id));
+            if (!java.util.Arrays.equals(holder, token)) {
+                return null;
+            }
+            long sessionBefore = Sessions.currentSessionId(curator);
+            Stat claimStat = curator.checkExists().forPath(layout.claimPath(id));
+            Stat task = curator.checkExists().forPath(layout.taskPath(id));
+            if (task == null || claimStat == null) {
+                return null;
+            }
+            long session = claimStat.getEphemeralOwner() == sessionBefore ? sessionOf(sessionBefore) : 0;
+            return new Claimed(id, payload, task.getVersion(), createdMillis, session);
+        } catch (KeeperException.NoNodeException notOurs) {
+            return null;
+        } catch (Exception e) {
+            inDoubt.add(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
+            throw ZkErrors.translate(e, "reading back the claim on task " + id + " of queue '" + queueName + "'");
         }
     }
 
@@ -385,12 +524,40 @@ public final class QueueEngine {
             curator.transaction().forOperations(
                     curator.transactionOp().delete().withVersion(task.version()).forPath(layout.taskPath(task.id())),
                     curator.transactionOp().delete().forPath(layout.claimPath(task.id())));
-        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException lost) {
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+            if (ackedAlready(task)) {
+                // our own ack, applied, its reply lost and Curator's retry then finding nothing
+                return;
+            }
             throw new LeadershipLostException("the claim on task " + task.id() + " of queue '" + queueName
-                    + "' was lost (its session expired); the task was not acknowledged and is delivered again", lost);
+                    + "' was lost (its session expired); the task was not acknowledged and is delivered again", gone);
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName + "'");
+            inDoubt.add(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
+            throw ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName
+                    + "' (it is acknowledged in the background once ZooKeeper answers, if its claim still holds)");
         }
+    }
+
+    /**
+     * True if our own ack was applied: the claim was made on the session we still have, and it is
+     * gone. Only this consumer deletes its claim while its session lives, so a claim gone on the
+     * same session means our ack landed (its reply lost, Curator's retry finding nothing). A claim
+     * lost with its session is not ours to call acknowledged, whoever acknowledged the task since.
+     */
+    private boolean ackedAlready(Claimed task) {
+        if (task.sessionId() == 0 || !Sessions.isCurrent(curator, task.sessionId())) {
+            return false;
+        }
+        try {
+            return curator.checkExists().forPath(layout.claimPath(task.id())) == null;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** {@code before}, if the client is still on that session now (the claim was made on it); else 0. */
+    private long sessionOf(long before) {
+        return Sessions.currentSessionId(curator) == before ? before : 0;
     }
 
     /**
@@ -404,10 +571,15 @@ public final class QueueEngine {
                     whenDone.accept(null);
                 } else {
                     KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
-                    whenDone.accept(code == KeeperException.Code.NONODE || code == KeeperException.Code.BADVERSION
-                            ? new LeadershipLostException("the claim on task " + task.id() + " of queue '" + queueName
-                                    + "' was lost; the task was not acknowledged and is delivered again")
-                            : ZkErrors.translate(KeeperException.create(code), "acknowledging task " + task.id()));
+                    if (code == KeeperException.Code.NONODE || code == KeeperException.Code.BADVERSION) {
+                        // our own ack retried after a lost reply, or the claim is gone: settle it off this thread
+                        inDoubt.add(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
+                        whenDone.accept(null);
+                    } else {
+                        inDoubt.add(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
+                        whenDone.accept(ZkErrors.translate(KeeperException.create(code), "acknowledging task " + task.id()
+                                + " (it is acknowledged in the background once ZooKeeper answers, if its claim still holds)"));
+                    }
                 }
             }).forOperations(
                     curator.transactionOp().delete().withVersion(task.version()).forPath(layout.taskPath(task.id())),
@@ -433,9 +605,74 @@ public final class QueueEngine {
             pushFront(layout.taskPath(task.id()));
             signals.release();
         } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
-            // the claim was lost already: the task is someone else's now
+            // the claim is gone already (lost with the session, or our own release retried after a
+            // lost reply): either way the task is free for others
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "releasing task " + task.id() + " of queue '" + queueName + "'");
+            inDoubt.add(new Doubt(Doubt.Kind.RELEASE, task.id(), null, task.version()));
+            throw ZkErrors.translate(e, "releasing task " + task.id() + " of queue '" + queueName
+                    + "' (it is released in the background once ZooKeeper answers)");
+        }
+    }
+
+    // ---- claims in doubt: ours on the server, held by no thread ----
+
+    /** A claim, ack or release whose outcome is unknown: settled at the next chance. */
+    private record Doubt(Kind kind, String id, byte[] token, int version) {
+        enum Kind { CLAIM, ACK, RELEASE }
+    }
+
+    private final java.util.Queue<Doubt> inDoubt = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /**
+     * Settles every claim this process may hold on the server that no thread holds: a claim whose
+     * outcome was unknown is given back, an ack or release that could not be sent is sent again. A
+     * doubt that cannot be settled now (ZooKeeper unreachable) stays for the next call; once the
+     * session is gone, its claims are gone with it.
+     */
+    public void reconcileInDoubt() {
+        for (int i = inDoubt.size(); i > 0; i--) {
+            Doubt d = inDoubt.poll();
+            if (d == null) {
+                return;
+            }
+            try {
+                settle(d);
+            } catch (KeeperException.SessionExpiredException | KeeperException.SessionMovedException sessionGone) {
+                // its ephemeral claim went with the session: nothing is stranded
+            } catch (Exception e) {
+                inDoubt.add(d);
+                return;
+            }
+        }
+    }
+
+    private void settle(Doubt d) throws Exception {
+        String claim = layout.claimPath(d.id());
+        switch (d.kind()) {
+            case CLAIM -> {
+                byte[] holder;
+                try {
+                    holder = curator.getData().forPath(claim);
+                } catch (KeeperException.NoNodeException notApplied) {
+                    return;
+                }
+                if (java.util.Arrays.equals(holder, d.token())) {
+                    // our claim landed but nobody handles the task: give it back
+                    curator.delete().quietly().forPath(claim);
+                    LOG.info("queue '{}': gave back task {}, claimed by a request whose outcome was unknown", queueName, d.id());
+                }
+            }
+            case ACK -> {
+                try {
+                    curator.transaction().forOperations(
+                            curator.transactionOp().delete().withVersion(d.version()).forPath(layout.taskPath(d.id())),
+                            curator.transactionOp().delete().forPath(claim));
+                } catch (KeeperException.NoNodeException | KeeperException.BadVersionException settled) {
+                    // acknowledged already, or the claim was lost and the task is delivered again
+                }
+            }
+            case RELEASE -> curator.delete().quietly().forPath(claim);
+            default -> { }
         }
     }
 
@@ -463,7 +700,12 @@ public final class QueueEngine {
     /** Dead letters, oldest first, at most {@code limit}. */
     public List<DeadLetter> deadLetters(int limit) {
         try {
-            List<String> names = new ArrayList<>(curator.getChildren().forPath(layout.dead));
+            List<String> names;
+            try {
+                names = new ArrayList<>(curator.getChildren().forPath(layout.dead));
+            } catch (KeeperException.NoNodeException noQueueYet) {
+                return List.of();
+            }
             Collections.sort(names);
             List<DeadLetter> result = new ArrayList<>();
             for (String n : names.subList(0, Math.min(limit, names.size()))) {
@@ -499,17 +741,34 @@ public final class QueueEngine {
     /** Tasks not yet acknowledged (claimed ones included): one read per bucket, sent together. */
     public long size() {
         try {
-            List<String> buckets = curator.getChildren().forPath(layout.tasks);
+            List<String> buckets;
+            try {
+                buckets = Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
+            } catch (KeeperException.NoNodeException noQueueYet) {
+                return 0;
+            }
             long total = 0;
             List<java.util.concurrent.CompletableFuture<Integer>> counts = new ArrayList<>();
             for (String bucket : buckets) {
                 java.util.concurrent.CompletableFuture<Integer> f = new java.util.concurrent.CompletableFuture<>();
-                curator.checkExists().inBackground((c, e) -> f.complete(e.getStat() == null ? 0 : e.getStat().getNumChildren()))
-                        .forPath(ZKPaths.makePath(layout.tasks, bucket));
+                curator.checkExists().inBackground((c, e) -> {
+                    if (e.getResultCode() == KeeperException.Code.OK.intValue()) {
+                        f.complete(e.getStat().getNumChildren());
+                    } else if (e.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                        f.complete(0); // drained and removed meanwhile
+                    } else {
+                        // a failed read is not an empty bucket
+                        f.completeExceptionally(KeeperException.create(KeeperException.Code.get(e.getResultCode()), e.getPath()));
+                    }
+                }).forPath(ZKPaths.makePath(layout.tasks, bucket));
                 counts.add(f);
             }
             for (java.util.concurrent.CompletableFuture<Integer> f : counts) {
-                total += f.get(30, TimeUnit.SECONDS);
+                try {
+                    total += f.get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException failed) {
+                    throw failed.getCause() instanceof Exception cause ? cause : failed;
+                }
             }
             return total;
         } catch (Exception e) {
@@ -521,7 +780,13 @@ public final class QueueEngine {
     public int largestBucket() {
         try {
             int largest = 0;
-            for (String bucket : curator.getChildren().forPath(layout.tasks)) {
+            List<String> buckets;
+            try {
+                buckets = Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
+            } catch (KeeperException.NoNodeException noQueueYet) {
+                return 0;
+            }
+            for (String bucket : buckets) {
                 Stat s = curator.checkExists().forPath(ZKPaths.makePath(layout.tasks, bucket));
                 largest = Math.max(largest, s == null ? 0 : s.getNumChildren());
             }
@@ -534,10 +799,30 @@ public final class QueueEngine {
     // ---- the idle line ----
 
     /**
+     * The connection changed: a watch may have died with the session and the waiter node with it,
+     * so the idle consumers re-arm (and re-join the line) instead of sleeping until their timeout;
+     * claims in doubt get another chance to settle.
+     */
+    public void connectionChanged() {
+        synchronized (lineLock) {
+            armed = false;
+            if (Sessions.hasMovedOn(curator, waiterSession)) {
+                waiterNode = null;
+            }
+        }
+        signals.release(Math.max(1, waiting));
+    }
+
+    /** Wakes every local consumer waiting for work (a subscription closing). */
+    public void wakeIdle() {
+        signals.release(Math.max(1, waiting) + 16);
+    }
+
+    /**
      * Waits (up to {@code nanos}) for a sign of work. The first idle consumer in line watches the
      * tail bucket, the claims and the tail pointer; every other one watches the consumer ahead.
      */
-    private void awaitWork(long nanos) throws InterruptedException {
+    private void awaitWork(long nanos, java.util.function.BooleanSupplier stop) throws InterruptedException {
         boolean arm;
         synchronized (lineLock) {
             waiting++;
@@ -570,6 +855,10 @@ public final class QueueEngine {
                     return;
                 }
             }
+            // a stop that came while the watch was being set (its wake-up drained with the old ones)
+            if (stop.getAsBoolean()) {
+                return;
+            }
             signals.tryAcquire(nanos, TimeUnit.NANOSECONDS);
         } finally {
             synchronized (lineLock) {
@@ -583,13 +872,16 @@ public final class QueueEngine {
         try {
             String mine;
             synchronized (lineLock) {
-                if (waiterNode == null) {
-                    waiterNode = curator.create().withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
-                            .forPath(ZKPaths.makePath(layout.waiters, "w-"));
+                if (waiterNode == null || Sessions.hasMovedOn(curator, waiterSession)) {
+                    // protected: a lost reply must not leave an orphan of ours at the head of the line
+                    Stat made = new Stat();
+                    waiterNode = curator.create().storingStatIn(made).creatingParentContainersIfNeeded().withProtection()
+                            .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).forPath(ZKPaths.makePath(layout.waiters, "w-"));
+                    waiterSession = made.getEphemeralOwner() != 0 ? made.getEphemeralOwner() : Sessions.currentSessionId(curator);
                 }
                 mine = ZKPaths.getNodeFromPath(waiterNode);
             }
-            List<String> line = SequentialNodes.sorted(curator.getChildren().forPath(layout.waiters));
+            List<String> line = SequentialNodes.sortedProtected(curator.getChildren().forPath(layout.waiters), "w-");
             int index = line.indexOf(mine);
             if (index > 0) {
                 try {
@@ -599,11 +891,18 @@ public final class QueueEngine {
                     return true;
                 }
             }
-            // first in line: watch where work appears
-            long tail = Math.max(tailBucket, Long.parseLong(new String(curator.getData().usingWatcher(wake).forPath(layout.tail),
-                    StandardCharsets.US_ASCII).trim()));
+            // first in line: watch where work appears (a queue nobody has put into yet: its tail)
+            if (curator.checkExists().usingWatcher(wake).forPath(layout.tail) == null) {
+                return false;
+            }
+            long tail = Math.max(tailBucket, parseTail(curator.getData().usingWatcher(wake).forPath(layout.tail)));
             tailBucket = tail;
-            Set<String> claimed = new HashSet<>(curator.getChildren().usingWatcher(wake).forPath(layout.claims));
+            Set<String> claimed;
+            try {
+                claimed = new HashSet<>(curator.getChildren().usingWatcher(wake).forPath(layout.claims));
+            } catch (KeeperException.NoNodeException settingUp) {
+                return true;
+            }
             for (long b = Math.max(0, tail - 1); b <= tail; b++) {
                 try {
                     for (String child : curator.getChildren().usingWatcher(wake).forPath(layout.bucket(b))) {
@@ -626,6 +925,9 @@ public final class QueueEngine {
         // stay in line while any local consumer is still after a task: leaving wakes the one behind
         synchronized (lineLock) {
             claimers--;
+            if (claimers == 0) {
+                curator.getConnectionStateListenable().removeListener(connectionListener);
+            }
             if (claimers == 0 && waiterNode != null) {
                 leaving = waiterNode;
                 waiterNode = null;
