@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.config.internal.ConfigDocument;
 import dev.zkrecipes.config.internal.Durations;
+import dev.zkrecipes.config.internal.StoreDirectory;
 import dev.zkrecipes.config.internal.Keys;
 import dev.zkrecipes.config.internal.LocalCopy;
 import dev.zkrecipes.core.ConnectionLossException;
@@ -149,27 +150,7 @@ public final class ConfigStore implements AutoCloseable {
     public static List<String> names(ZkRecipes zk) {
         requireNonNull(zk, "zk");
         zk.checkStarted();
-        List<String> names = new ArrayList<>();
-        collectStores(zk.curator(), RecipePaths.CONFIG_ROOT, "", names);
-        Collections.sort(names);
-        return names;
-    }
-
-    private static void collectStores(CuratorFramework curator, String zkPath, String name, List<String> into) {
-        try {
-            Stat stat = curator.checkExists().forPath(zkPath);
-            if (stat == null) {
-                return;
-            }
-            if (!name.isEmpty() && stat.getDataLength() > 0) {
-                into.add(name);
-            }
-            for (String child : curator.getChildren().forPath(zkPath)) {
-                collectStores(curator, zkPath + "/" + child, name.isEmpty() ? child : name + "/" + child, into);
-            }
-        } catch (Exception e) {
-            throw ZkErrors.translate(e, "listing the config stores under " + zkPath);
-        }
+        return StoreDirectory.names(zk.curator(), RecipePaths.CONFIG_ROOT, data -> data != null && data.length > 0, true);
     }
 
     /**

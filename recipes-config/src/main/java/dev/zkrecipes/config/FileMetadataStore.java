@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.zkrecipes.config.internal.FsPaths;
 import dev.zkrecipes.config.internal.LocalCopy;
 import dev.zkrecipes.config.internal.MetadataCodec;
+import dev.zkrecipes.config.internal.StoreDirectory;
 import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.CorruptDataException;
@@ -144,30 +145,7 @@ public final class FileMetadataStore implements AutoCloseable {
     public static List<String> names(ZkRecipes zk) {
         requireNonNull(zk, "zk");
         zk.checkStarted();
-        List<String> names = new ArrayList<>();
-        collectStores(zk.curator(), RecipePaths.FS_ROOT, "", names);
-        Collections.sort(names);
-        return names;
-    }
-
-    private static void collectStores(CuratorFramework curator, String zkPath, String name, List<String> into) {
-        try {
-            byte[] data;
-            try {
-                data = curator.getData().forPath(zkPath);
-            } catch (KeeperException.NoNodeException gone) {
-                return;
-            }
-            if (!name.isEmpty() && MetadataCodec.storeOf(data) != null) {
-                into.add(name);
-                return;
-            }
-            for (String child : curator.getChildren().forPath(zkPath)) {
-                collectStores(curator, zkPath + "/" + child, name.isEmpty() ? child : name + "/" + child, into);
-            }
-        } catch (Exception e) {
-            throw ZkErrors.translate(e, "listing the file stores under " + zkPath);
-        }
+        return StoreDirectory.names(zk.curator(), RecipePaths.FS_ROOT, data -> MetadataCodec.storeOf(data) != null, false);
     }
 
     /**

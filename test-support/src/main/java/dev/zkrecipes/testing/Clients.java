@@ -12,10 +12,18 @@ public final class Clients {
 
     /** A client with the given session timeout, connected (or the call fails within 10 s). */
     public static ZkRecipes connect(String connectString, Duration sessionTimeout) {
+        return connect(connectString, sessionTimeout, Duration.ofMillis(Math.min(5000, sessionTimeout.toMillis())));
+    }
+
+    /**
+     * A client with the given session and connection timeouts (the latter bounds closing calls such
+     * as resign, close and release), connected (or the call fails within 10 s).
+     */
+    public static ZkRecipes connect(String connectString, Duration sessionTimeout, Duration connectionTimeout) {
         ZkRecipes zk = ZkRecipes.builder()
                 .connectString(connectString)
                 .sessionTimeout(sessionTimeout)
-                .connectionTimeout(Duration.ofMillis(Math.min(5000, sessionTimeout.toMillis())))
+                .connectionTimeout(connectionTimeout)
                 // fault tests want operations to fail or wait, not to retry for long after the fault ends
                 .retryPolicy(new RetryNTimes(20, 100))
                 .build();

@@ -35,7 +35,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.listen.ListenerManager;
-import org.apache.curator.retry.RetryNTimes;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
@@ -99,26 +98,8 @@ class ElectionAmbiguityIT {
         return p;
     }
 
-    /** A connected client with the given connection timeout (the bound of close and resign). */
     private static ZkRecipes connect(String connectString, Duration session, Duration connectionTimeout) {
-        ZkRecipes client = ZkRecipes.builder()
-                .connectString(connectString)
-                .sessionTimeout(session)
-                .connectionTimeout(connectionTimeout)
-                .retryPolicy(new RetryNTimes(20, 100))
-                .build();
-        client.start();
-        try {
-            if (!client.awaitConnected(Duration.ofSeconds(10))) {
-                client.close();
-                throw new IllegalStateException("client did not connect to " + connectString + " within 10 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            client.close();
-            throw new IllegalStateException("interrupted while connecting", e);
-        }
-        return client;
+        return Clients.connect(connectString, session, connectionTimeout);
     }
 
     /** The path of the election node whose czxid is {@code token}: the node a term stands on. */

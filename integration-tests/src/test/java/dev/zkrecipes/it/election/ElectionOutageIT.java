@@ -10,6 +10,7 @@ import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.election.RevocationReason;
+import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.OverlapChecker;
 import dev.zkrecipes.testing.ZkServers;
 import java.time.Duration;
@@ -22,7 +23,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,24 +82,7 @@ class ElectionOutageIT {
     }
 
     private static ZkRecipes connect(String connectString, Duration session, Duration connectionTimeout) {
-        ZkRecipes client = ZkRecipes.builder()
-                .connectString(connectString)
-                .sessionTimeout(session)
-                .connectionTimeout(connectionTimeout)
-                .retryPolicy(new RetryNTimes(20, 100))
-                .build();
-        client.start();
-        try {
-            if (!client.awaitConnected(Duration.ofSeconds(10))) {
-                client.close();
-                throw new IllegalStateException("client did not connect to " + connectString + " within 10 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            client.close();
-            throw new IllegalStateException("interrupted while connecting", e);
-        }
-        return client;
+        return Clients.connect(connectString, session, connectionTimeout);
     }
 
     /** Starts members in order, each once the one before is in line, so the first leads. */
