@@ -191,8 +191,8 @@ public final class QueueEngine {
                     advanceTail(bucket);
                 }
                 List<String> ids = new ArrayList<>(paths.size());
-                for (String p : paths) {
-                    ids.add(layout.taskId(p));
+                for (int i = 0; i < paths.size(); i++) {
+                    ids.add(relocateIfOverflowed(paths.get(i), payloads.get(i)));
                 }
                 return ids;
             } catch (KeeperException.NoNodeException bucketGone) {
@@ -233,6 +233,18 @@ public final class QueueEngine {
             curator.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).inBackground((client, event) -> {
                 if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
                     String path = event.getName();
+                    if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) >= bucketSize) {
+                        // producers elsewhere filled the bucket first: move the task on, off the event thread
+                        java.util.concurrent.CompletableFuture.supplyAsync(() -> relocateIfOverflowed(path, payload))
+                                .whenComplete((id, error) -> {
+                                    if (error != null) {
+                                        result.completeExceptionally(error);
+                                    } else {
+                                        result.complete(id);
+                                    }
+                                });
+                        return;
+                    }
                     result.complete(layout.taskId(path));
                     if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) + 1 >= bucketSize && bucket == tailBucket
                             && advancing.compareAndSet(bucket, bucket + 1)) {
@@ -261,6 +273,67 @@ public final class QueueEngine {
             result.completeExceptionally(ZkErrors.translate(e, "putting into queue '" + queueName + "'"));
         }
         return result;
+    }
+
+    /**
+     * Keeps every bucket at {@code bucketSize} tasks at most, however many producers write at once:
+     * a task that landed past the bound (its sequence says so) is moved to the tail bucket in one
+     * transaction, while nobody has claimed it (its version still 0, no claim node: the claim node
+     * is created and deleted in the same transaction to prove it). A task that was claimed first
+     * stays where it is until it is acknowledged.
+     *
+     * @return the task's id, where it ends up
+     */
+    private String relocateIfOverflowed(String path, byte[] payload) {
+        String id = layout.taskId(path);
+        long bucket = Layout.bucketNumber(ZKPaths.getNodeFromPath(ZKPaths.getPathAndNode(path).getPath()));
+        if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) < bucketSize) {
+            return id;
+        }
+        String claim = layout.claimPath(id);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            try {
+                if (tailBucket <= bucket) {
+                    advanceTail(bucket);
+                }
+                String target = ZKPaths.makePath(layout.bucket(Math.max(tailBucket, bucket + 1)), "t-");
+                List<CuratorTransactionResult> results = curator.transaction().forOperations(
+                        curator.transactionOp().create().withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(target, payload),
+                        curator.transactionOp().delete().withVersion(0).forPath(path),
+                        curator.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(claim),
+                        curator.transactionOp().delete().forPath(claim));
+                return relocateIfOverflowed(results.get(0).getResultPath(), payload);
+            } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException claimed) {
+                // a consumer took it first: it leaves the bucket when acknowledged
+                return id;
+            } catch (KeeperException.NoNodeException moved) {
+                if (!exists(path)) {
+                    // acknowledged already, or our own move applied with its reply lost: its new id is
+                    // not known here, the task is in the queue either way
+                    return id;
+                }
+                // the target bucket is not made yet: move the tail and try again
+                try {
+                    refreshTail(bucket);
+                    advanceTail(Math.max(bucket, tailBucket));
+                } catch (Exception e) {
+                    return id;
+                }
+            } catch (Exception e) {
+                LOG.warn("queue '{}': task {} landed past its bucket's bound and could not be moved on ({}); it is"
+                        + " delivered from where it is", queueName, id, e.toString());
+                return id;
+            }
+        }
+        return id;
+    }
+
+    private boolean exists(String path) {
+        try {
+            return curator.checkExists().forPath(path) != null;
+        } catch (Exception e) {
+            return true;
+        }
     }
 
     // puts sent without waiting, per bucket: a pipelined producer moves on after bucketSize of them,
