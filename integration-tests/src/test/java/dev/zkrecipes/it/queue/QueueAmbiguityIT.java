@@ -41,7 +41,11 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -69,7 +73,17 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class QueueAmbiguityIT {
 
+    /**
+     * This class's server reaps empty container nodes every 200 ms (ZooKeeper's default is 60 s), so
+     * a test can tell a container left by a read from a persistent node: set before the server
+     * starts, restored after it stops.
+     */
     @RegisterExtension
+    @Order(1)
+    static final ContainerReaping reaping = new ContainerReaping(Duration.ofMillis(200));
+
+    @RegisterExtension
+    @Order(2)
     static final EmbeddedZk zk = EmbeddedZk.server();
 
     private static final Duration SESSION = Duration.ofSeconds(4);
@@ -94,6 +108,32 @@ class QueueAmbiguityIT {
     }
 
     // ---- helpers ----
+
+    /** Sets ZooKeeper's container check interval for the servers started while it is on. */
+    static final class ContainerReaping implements BeforeAllCallback, AfterAllCallback {
+        private static final String PROPERTY = "znode.container.checkIntervalMs";
+        private final Duration interval;
+        private String previous;
+
+        ContainerReaping(Duration interval) {
+            this.interval = interval;
+        }
+
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            previous = System.getProperty(PROPERTY);
+            System.setProperty(PROPERTY, Long.toString(interval.toMillis()));
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            if (previous == null) {
+                System.clearProperty(PROPERTY);
+            } else {
+                System.setProperty(PROPERTY, previous);
+            }
+        }
+    }
 
     private static String newName(String what) {
         return "qa/" + what + "-" + NAMES.incrementAndGet();
@@ -295,6 +335,33 @@ class QueueAmbiguityIT {
         }
     }
 
+    @Test
+    void closingASubscriptionWhoseThreadsJustWentIdleReturnsAtOnce() throws Exception {
+        // ConsumeOptions: an idle thread "wakes at once on close"; no handler runs here, so close()
+        // has nothing to wait for. Many short rounds: the threads go idle while acks land and
+        // their watches fire, which is when a wake-up can be lost
+        String name = newName("close-idle");
+        TaskQueue<String> producer = queue(operatorZk, name);
+        ZkRecipes consumerZk = client();
+        for (int round = 0; round < 15; round++) {
+            List<String> payloads = payloads("r" + round + "-", 4);
+            producer.putAll(payloads);
+            Set<String> handled = ConcurrentHashMap.newKeySet();
+            Subscription s = queue(consumerZk, name).consume(task -> handled.add(task.payload()), new ConsumeOptions(2, Duration.ofSeconds(30)));
+            try {
+                await().atMost(WAIT).until(() -> handled.containsAll(payloads));
+                long start = System.nanoTime();
+                CompletableFuture<Void> closed = CompletableFuture.runAsync(s::close);
+                int r = round;
+                assertThatCode(() -> closed.get(3, TimeUnit.SECONDS))
+                        .as("round %d: close() of a subscription with no handler running", r).doesNotThrowAnyException();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+            } finally {
+                closing(s);
+            }
+        }
+    }
+
     // ---- 3. a handler that throws an Error ----
 
     @Test
@@ -419,9 +486,11 @@ class QueueAmbiguityIT {
         List<ConnectionState> states = new CopyOnWriteArrayList<>();
         consumer.zk().curator().getConnectionStateListenable().addListener((c, state) -> states.add(state));
         Set<String> handled = ConcurrentHashMap.newKeySet();
+        // put before the consumers start, so that the queue's nodes exist when they first wait (a
+        // first put racing a waiting consumer is aConsumerWaitingOnANeverUsedQueueIsWokenByTheFirstPut)
+        producer.put("warm-up");
         // a long poll timeout: only a wake-up, not the end of a poll, can deliver within 2 s
         closing(queue(consumer.zk(), name).consume(task -> handled.add(task.payload()), new ConsumeOptions(2, Duration.ofSeconds(30))));
-        producer.put("warm-up");
         await().atMost(WAIT).until(() -> handled.contains("warm-up"));
         // both handler threads find the queue empty and wait in their poll
         await().pollDelay(Duration.ofMillis(500)).atMost(WAIT).until(() -> true);
@@ -444,14 +513,28 @@ class QueueAmbiguityIT {
     @Test
     void readsOnANeverUsedQueueCreateNoNodesAndTheFirstPutMakesItUsable() throws Exception {
         String name = newName("reads");
+        String base = base(name);
         TaskQueue<String> q = queue(client(), name);
-        assertNoQueueNodes(name, "after build()");
-
+        assertThat(children(base)).as("under %s after build()", base).isEmpty();
         assertThat(q.size()).isZero();
         assertThat(q.deadLetters(10)).isEmpty();
+        assertThat(children(base)).as("under %s after size() and deadLetters(10)", base).isEmpty();
+
         assertThat(q.poll(Duration.ZERO)).isEmpty();
         assertThat(q.poll(Duration.ofMillis(200))).isEmpty();
-        assertNoQueueNodes(name, "after size(), deadLetters(10), poll(0) and poll(200 ms)");
+        String when = "after poll(0) and poll(200 ms) returned";
+        for (String node : List.of("tasks", "tail", "claims", "dead")) {
+            assertThat(stat(base + "/" + node)).as("%s: %s/%s", when, base, node).isNull();
+        }
+        // only the idle line may be left, empty, and only as a container the server reaps: ZooKeeper
+        // reports a container's ephemeralOwner as 0, like a persistent node's, so what tells them
+        // apart is that this class's server reaps empty containers within a few 100 ms
+        for (String child : children(base)) {
+            assertThat(child).as("%s: %s/%s", when, base, child).isEqualTo("waiters");
+            assertThat(children(base + "/" + child)).as("%s: left under %s/%s", when, base, child).isEmpty();
+        }
+        await(when + ": no node left under " + base + " once empty containers are reaped").atMost(Duration.ofSeconds(3))
+                .until(() -> children(base).isEmpty());
 
         String id = q.put("first");
         Task<String> task = queue(client(), name).poll(WAIT).orElseThrow();
@@ -462,18 +545,31 @@ class QueueAmbiguityIT {
         assertThat(q.size()).isZero();
     }
 
-    private void assertNoQueueNodes(String name, String when) throws Exception {
-        String base = base(name);
-        for (String node : List.of("tasks", "tail", "claims", "dead")) {
-            assertThat(stat(base + "/" + node)).as("%s: %s/%s", when, base, node).isNull();
+    @Test
+    void aConsumerWaitingOnANeverUsedQueueIsWokenByTheFirstPut() throws Exception {
+        String name = newName("first-put");
+        ProxiedClient producerClient = proxied();
+        TaskQueue<String> producer = queue(producerClient.zk(), name);
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        // a long poll timeout: only a wake-up, not the end of a poll, can deliver within 2 s
+        closing(queue(client(), name).consume(task -> handled.add(task.payload()), new ConsumeOptions(1, Duration.ofSeconds(30))));
+        // the consumer finds nothing and waits
+        await().pollDelay(Duration.ofMillis(500)).atMost(WAIT).until(() -> true);
+
+        // the first put makes the queue's nodes; hold it at its first read, i.e. (today) after it
+        // created tail but before it created the bucket the task goes into, so that the waiting
+        // consumer, woken by tail, looks for work in between
+        producerClient.proxy().stallRequestsFrom(Opcodes.GET_DATA);
+        CompletableFuture<String> put;
+        try {
+            put = CompletableFuture.supplyAsync(() -> producer.put("first"));
+            producerClient.proxy().awaitStalledRequest(Duration.ofSeconds(2));
+            await().pollDelay(Duration.ofMillis(500)).atMost(WAIT).until(() -> true);
+        } finally {
+            producerClient.proxy().releaseRequests();
         }
-        // Only the idle line may appear, and only as a container that the server reaps once empty:
-        // ZooKeeper reports a container's ephemeralOwner as 0 to clients, so a container cannot be
-        // told from a persistent node here; what must hold is that no consumer is left in line.
-        for (String child : children(base)) {
-            assertThat(child).as("%s: %s/%s", when, base, child).isEqualTo("waiters");
-            assertThat(children(base + "/" + child)).as("%s: left under %s/%s once no poll runs", when, base, child).isEmpty();
-        }
+        put.get(10, TimeUnit.SECONDS);
+        await("the first task handled within 2 s of its put").atMost(Duration.ofSeconds(2)).until(() -> handled.contains("first"));
     }
 
     // ---- 7. names that collide with another queue's layout ----

@@ -61,6 +61,12 @@ class TaskQueueIT {
         name = "it/" + info.getTestMethod().orElseThrow().getName();
     }
 
+    /** Idle consumers in line; 0 before the first one lines up (nothing is created before). */
+    private int waiters() throws Exception {
+        String path = "/zkr/queues/" + name + "/waiters";
+        return other.curator().checkExists().forPath(path) == null ? 0 : other.curator().getChildren().forPath(path).size();
+    }
+
     private TaskQueue<String> queue(ZkRecipes client) {
         return TaskQueue.builder(client, name, Serializers.utf8()).build();
     }
@@ -269,14 +275,14 @@ class TaskQueueIT {
                         new ConsumeOptions(1, Duration.ofSeconds(30))));
             }
             // let all twenty find the queue empty and line up
-            await().atMost(WAIT).until(() -> other.curator().getChildren().forPath("/zkr/queues/" + name + "/waiters").size() == 20);
+            await().atMost(WAIT).until(() -> waiters() == 20);
             int puts = 5;
             long before = watchNotifications();
             for (int i = 0; i < puts; i++) {
                 producer.put("p" + i);
                 int n = i + 1;
                 await().atMost(WAIT).until(() -> done.size() == n);
-                await().atMost(WAIT).until(() -> other.curator().getChildren().forPath("/zkr/queues/" + name + "/waiters").size() == 20);
+                await().atMost(WAIT).until(() -> waiters() == 20);
             }
             long perPut = (watchNotifications() - before) / puts;
             // a herd would fire at least one watch per idle consumer (20) on every put

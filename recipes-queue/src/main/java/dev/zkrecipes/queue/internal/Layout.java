@@ -9,7 +9,7 @@ import org.apache.curator.utils.ZKPaths;
  *                                    data version = deliveries so far
  *   tail                             data = the bucket producers write to now
  *   claims/b0000000042-t-0000000007  ephemeral: the task is being handled by that session
- *   dead/b0000000042-t-0000000007    a dead letter
+ *   dead/b0000000042/t-0000000007    a dead letter (bucketed like the tasks)
  *   waiters/w-0000000003             ephemeral sequential: idle consumers, in line
  * </pre>
  * Buckets hold a bounded number of tasks, so no {@code getChildren} comes near
@@ -93,7 +93,15 @@ final class Layout {
         return claims + "/" + id.replace('/', '-');
     }
 
+    /**
+     * {@code dead/b0000000042/t-0000000007}: dead letters are bucketed like the tasks they were, so
+     * no listing of them ever holds more than one bucket's worth.
+     */
     String deadPath(String id) {
-        return dead + "/" + id.replace('/', '-');
+        return dead + "/" + id;
     }
-}
+
+    /** The dead-letter bucket of task {@code id}. */
+    String deadBucket(String id) {
+        return dead + "/" + id.substring(0, id.indexOf('/'));
+    }}

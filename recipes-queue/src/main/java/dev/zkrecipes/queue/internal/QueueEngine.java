@@ -99,7 +99,12 @@ public final class QueueEngine {
             for (String path : List.of(layout.tasks, layout.claims, layout.dead, layout.waiters)) {
                 createIfMissing(path, new byte[0]);
             }
-            createIfMissing(layout.tail, "0".getBytes(StandardCharsets.US_ASCII));
+            // the tail is made last: its creation is what tells waiting consumers the queue exists,
+            // so the bucket it points at must be there before it
+            if (curator.checkExists().forPath(layout.tail) == null) {
+                createIfMissing(layout.bucket(0), new byte[0]);
+                createIfMissing(layout.tail, "0".getBytes(StandardCharsets.US_ASCII));
+            }
             tailBucket = readTail();
             createIfMissing(layout.bucket(tailBucket), new byte[0]);
         } catch (Exception e) {
@@ -752,6 +757,7 @@ public final class QueueEngine {
     /** Moves a task to the dead letters; with {@code ourClaim} null, only if nobody holds a claim. */
     private void deadLetter(String id, byte[] payload, int version, long createdMillis, String ourClaim) throws Exception {
         byte[] letter = ByteBuffer.allocate(12 + payload.length).putInt(version).putLong(createdMillis).put(payload).array();
+        createIfMissing(layout.deadBucket(id), new byte[0]);
         List<CuratorOp> ops = new ArrayList<>();
         ops.add(curator.transactionOp().create().forPath(layout.deadPath(id), letter));
         ops.add(curator.transactionOp().delete().withVersion(version).forPath(layout.taskPath(id)));
@@ -770,7 +776,10 @@ public final class QueueEngine {
         }
     }
 
-    /** Dead letters, oldest first, at most {@code limit}. */
+    /**
+     * Dead letters, oldest first, at most {@code limit}: one listing per dead-letter bucket, never
+     * the whole lot at once. Letters of an older layout (flat {@code dead/b..-t-..}) are read too.
+     */
     public List<DeadLetter> deadLetters(int limit) {
         try {
             List<String> names;
@@ -781,16 +790,28 @@ public final class QueueEngine {
             }
             Collections.sort(names);
             List<DeadLetter> result = new ArrayList<>();
-            for (String n : names.subList(0, Math.min(limit, names.size()))) {
-                try {
-                    ByteBuffer b = ByteBuffer.wrap(curator.getData().forPath(ZKPaths.makePath(layout.dead, n)));
-                    int attempts = b.getInt();
-                    long created = b.getLong();
-                    byte[] payload = new byte[b.remaining()];
-                    b.get(payload);
-                    result.add(new DeadLetter(n.replaceFirst("-", "/"), payload, attempts, Instant.ofEpochMilli(created)));
-                } catch (KeeperException.NoNodeException gone) {
-                    // deleted meanwhile
+            for (String n : names) {
+                if (result.size() >= limit) {
+                    break;
+                }
+                String nodePath = ZKPaths.makePath(layout.dead, n);
+                if (n.matches("b\\d{10}")) {
+                    List<String> letters;
+                    try {
+                        letters = Layout.tasksIn(curator.getChildren().forPath(nodePath), nodePath, this::reportForeign);
+                    } catch (KeeperException.NoNodeException gone) {
+                        continue;
+                    }
+                    for (String letter : letters) {
+                        if (result.size() >= limit) {
+                            break;
+                        }
+                        readDeadLetter(ZKPaths.makePath(nodePath, letter), n + "/" + letter).ifPresent(result::add);
+                    }
+                } else if (n.matches("b\\d{10}-t-\\d{10}")) {
+                    readDeadLetter(nodePath, n.replaceFirst("-", "/")).ifPresent(result::add);
+                } else {
+                    reportForeign("dead/" + n);
                 }
             }
             return result;
@@ -799,10 +820,32 @@ public final class QueueEngine {
         }
     }
 
+    private java.util.Optional<DeadLetter> readDeadLetter(String path, String id) throws Exception {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(curator.getData().forPath(path));
+            if (b.remaining() < 12) {
+                reportForeign(path);
+                return java.util.Optional.empty();
+            }
+            int attempts = b.getInt();
+            long created = b.getLong();
+            byte[] payload = new byte[b.remaining()];
+            b.get(payload);
+            return java.util.Optional.of(new DeadLetter(id, payload, attempts, Instant.ofEpochMilli(created)));
+        } catch (KeeperException.NoNodeException gone) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** Deletes one dead letter; true if it was there. */
     public boolean deleteDeadLetter(String id) {
         try {
-            curator.delete().forPath(layout.deadPath(id));
+            try {
+                curator.delete().forPath(layout.deadPath(id));
+            } catch (KeeperException.NoNodeException notBucketed) {
+                // a letter of the older, flat layout
+                curator.delete().forPath(layout.dead + "/" + id.replace('/', '-'));
+            }
             return true;
         } catch (KeeperException.NoNodeException e) {
             return false;
@@ -983,8 +1026,11 @@ public final class QueueEngine {
                             return true;
                         }
                     }
-                } catch (KeeperException.NoNodeException gone) {
-                    // drained
+                } catch (KeeperException.NoNodeException notThere) {
+                    // drained, or not made yet: its creation must wake us too
+                    if (curator.checkExists().usingWatcher(wake).forPath(layout.bucket(b)) != null) {
+                        return true;
+                    }
                 }
             }
             return false;
