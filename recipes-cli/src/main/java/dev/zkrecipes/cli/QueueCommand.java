@@ -14,8 +14,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "queue", description = "Work queues: put, take, size, dead.",
-        subcommands = {QueueCommand.Put.class, QueueCommand.Take.class, QueueCommand.Size.class, QueueCommand.Dead.class})
+@Command(name = "queue", description = "Work queues: put, take, size, dead, claims.",
+        subcommands = {QueueCommand.Put.class, QueueCommand.Take.class, QueueCommand.Size.class, QueueCommand.Dead.class,
+                QueueCommand.Claims.class})
 final class QueueCommand extends GroupCommand {
 
     static TaskQueue<String> queue(ZkRecipes zk, String name) {
@@ -102,6 +103,26 @@ final class QueueCommand extends GroupCommand {
         int run(ZkRecipes zk) {
             for (DeadLetter d : queue(zk, name).deadLetters(limit)) {
                 out().println(d.id() + "  attempts " + d.attempts() + "  " + new String(d.payload(), UTF_8));
+            }
+            return Zkr.OK;
+        }
+    }
+
+    @Command(name = "claims", description = "List the tasks being handled now: task, consumer, since when.")
+    static final class Claims extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
+        int run(ZkRecipes zk) {
+            for (dev.zkrecipes.queue.ClaimInfo c : queue(zk, name).claims()) {
+                out().println(c.taskId() + "  " + c.consumer().orElse("?") + "  since "
+                        + c.since().map(Object::toString).orElse("?"));
             }
             return Zkr.OK;
         }

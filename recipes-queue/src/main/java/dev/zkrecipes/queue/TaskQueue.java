@@ -62,6 +62,7 @@ public final class TaskQueue<T> {
     private final String name;
     private final Serializer<T> serializer;
     private final QueueEngine engine;
+    private final Duration claimTimeout;
     private final ZkRecipes zk;
 
     private TaskQueue(Builder<T> b) {
@@ -69,6 +70,10 @@ public final class TaskQueue<T> {
         this.name = b.name;
         this.serializer = b.serializer;
         this.engine = new QueueEngine(b.zk, b.name, RecipePaths.queue(b.name), b.bucketSize, b.maxAttempts);
+        if (b.consumerId != null) {
+            engine.consumerId(b.consumerId);
+        }
+        this.claimTimeout = b.claimTimeout;
     }
 
     /**
@@ -233,6 +238,8 @@ public final class TaskQueue<T> {
             if (task == null) {
                 continue;
             }
+            java.util.concurrent.ScheduledFuture<?> giveBack = claimTimeout == null ? null
+                    : timer().schedule(() -> giveBackOverdue(task), claimTimeout.toMillis(), TimeUnit.MILLISECONDS);
             try {
                 handler.handle(task);
             } catch (Throwable e) {
@@ -244,10 +251,45 @@ public final class TaskQueue<T> {
                 backOff(task.attempt(), active);
                 continue;
             }
+            finally {
+                if (giveBack != null) {
+                    giveBack.cancel(false);
+                }
+            }
             // acknowledge without waiting: the next poll's round trips overlap the ack's. An ack that
             // cannot be sent now is sent again in the background while the claim holds.
             ((ClaimedTask) task).ackInBackground();
         }
+    }
+
+    /** A handler ran past claimTimeout: its task goes back to the queue, for another consumer. */
+    private void giveBackOverdue(Task<T> task) {
+        LOG.warn("queue '{}': the handler of task {} has not returned after {}; the task is given back and will be"
+                + " delivered again (the handler's result is then not acknowledged)", name, task.id(), claimTimeout);
+        try {
+            task.release();
+        } catch (RuntimeException e) {
+            LOG.warn("queue '{}': could not give back task {}: {}", name, task.id(), e.toString());
+        }
+    }
+
+    private static volatile java.util.concurrent.ScheduledExecutorService timer;
+
+    private static java.util.concurrent.ScheduledExecutorService timer() {
+        if (timer == null) {
+            synchronized (TaskQueue.class) {
+                if (timer == null) {
+                    java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+                        Thread th = new Thread(r, "zkr-queue-claim-timeout");
+                        th.setDaemon(true);
+                        return th;
+                    });
+                    t.setRemoveOnCancelPolicy(true);
+                    timer = t;
+                }
+            }
+        }
+        return timer;
     }
 
     private static final long CLOSE_WAIT_SECONDS = 30;
@@ -291,6 +333,17 @@ public final class TaskQueue<T> {
     public long size() {
         zk.checkStarted();
         return engine.size();
+    }
+
+    /**
+     * The tasks being handled now, in id order: which consumer holds each and since when. For
+     * operators (a forgotten ack, a hung handler). Reads only.
+     *
+     * @throws dev.zkrecipes.core.ConnectionLossException if the ensemble cannot be reached
+     */
+    public List<ClaimInfo> claims() {
+        zk.checkStarted();
+        return engine.claims();
     }
 
     /** Up to {@code limit} dead letters, oldest first. */
@@ -372,7 +425,7 @@ public final class TaskQueue<T> {
         }
 
         void ackInBackground() {
-            if (finished.compareAndSet(null, "acked")) {
+            if (finished.compareAndSet(null, "acked")) {  // false when given back after claimTimeout
                 engine.ackAsync(claimed, failure -> {
                     if (failure != null) {
                         LOG.info("queue '{}': acknowledging task {} could not be sent now ({}); it is sent again in the"
@@ -415,6 +468,8 @@ public final class TaskQueue<T> {
         private int maxAttempts = 5;
         private boolean bucketSizeSet;
         private boolean maxAttemptsSet;
+        private String consumerId;
+        private Duration claimTimeout;
 
         private Builder(ZkRecipes zk, String name, Serializer<T> serializer) {
             this.zk = requireNonNull(zk, "zk");
@@ -440,6 +495,34 @@ public final class TaskQueue<T> {
             }
             this.bucketSize = bucketSize;
             bucketSizeSet = true;
+            return this;
+        }
+
+        /**
+         * How this process's claims name their consumer in {@link TaskQueue#claims()} (default
+         * {@code host:pid}).
+         */
+        public Builder<T> consumerId(String consumerId) {
+            requireNonNull(consumerId, "consumerId");
+            Options.once(this.consumerId, "consumerId");
+            if (consumerId.isEmpty() || consumerId.contains("\n") || consumerId.length() > 256) {
+                throw new IllegalArgumentException("consumerId must be 1 to 256 characters without line breaks, got '"
+                        + consumerId + "'");
+            }
+            this.consumerId = consumerId;
+            return this;
+        }
+
+        /**
+         * For {@link TaskQueue#consume}: a handler that has not returned after {@code claimTimeout}
+         * has its task given back (logged), so a hung handler does not hold a task for the life of
+         * the session. The handler is not stopped; what it returns later is not acknowledged.
+         * Default: none.
+         */
+        public Builder<T> claimTimeout(Duration claimTimeout) {
+            requireNonNull(claimTimeout, "claimTimeout");
+            Options.once(this.claimTimeout, "claimTimeout");
+            this.claimTimeout = Options.positive(claimTimeout, "claimTimeout");
             return this;
         }
 

@@ -81,6 +81,59 @@ public final class QueueEngine {
         return Layout.RESERVED.contains(segment);
     }
 
+    private volatile String consumerId = defaultConsumerId();
+
+    private static String defaultConsumerId() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "localhost";
+        }
+        return host + ":" + ProcessHandle.current().pid();
+    }
+
+    /** How this process's claims name their consumer. */
+    public void consumerId(String id) {
+        this.consumerId = id;
+    }
+
+    /** The tasks being handled now, by whom and since when; a claim read from another tool shows neither. */
+    public List<dev.zkrecipes.queue.ClaimInfo> claims() {
+        try {
+            List<String> names;
+            try {
+                names = new ArrayList<>(curator.getChildren().forPath(layout.claims));
+            } catch (KeeperException.NoNodeException noQueueYet) {
+                return List.of();
+            }
+            Collections.sort(names);
+            List<dev.zkrecipes.queue.ClaimInfo> result = new ArrayList<>();
+            for (String n : names) {
+                byte[] data;
+                try {
+                    data = curator.getData().forPath(ZKPaths.makePath(layout.claims, n));
+                } catch (KeeperException.NoNodeException released) {
+                    continue;
+                }
+                String[] parts = data == null ? new String[0] : new String(data, StandardCharsets.UTF_8).split("\n", 3);
+                java.util.Optional<String> consumer = parts.length >= 2 ? java.util.Optional.of(parts[1]) : java.util.Optional.empty();
+                java.util.Optional<Instant> since = java.util.Optional.empty();
+                if (parts.length == 3) {
+                    try {
+                        since = java.util.Optional.of(Instant.ofEpochMilli(Long.parseLong(parts[2].trim())));
+                    } catch (NumberFormatException foreign) {
+                        // not ours: leave it out
+                    }
+                }
+                result.add(new dev.zkrecipes.queue.ClaimInfo(n.replaceFirst("-", "/"), consumer, since));
+            }
+            return result;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "reading the claims of queue '" + queueName + "'");
+        }
+    }
+
     public QueueEngine(ZkRecipes zk, String queueName, String basePath, int bucketSize, int maxAttempts) {
         this.zk = zk;
         this.curator = zk.curator();
@@ -528,8 +581,10 @@ public final class QueueEngine {
      */
     private Claimed tryClaim(String path) {
         String id = layout.taskId(path);
-        // what our claim node holds: after an ambiguous outcome it tells our claim from another's
-        byte[] token = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36).getBytes(StandardCharsets.US_ASCII);
+        // what our claim node holds: a token that, after an ambiguous outcome, tells our claim from
+        // another's, then who holds it and since when (for operators)
+        byte[] token = (Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36) + "\n" + consumerId + "\n"
+                + System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8);
         Stat stat = new Stat();
         byte[] payload;
         try {
