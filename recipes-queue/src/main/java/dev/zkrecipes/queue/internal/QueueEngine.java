@@ -754,7 +754,19 @@ public final class QueueEngine {
         enum Kind { CLAIM, ACK, RELEASE }
     }
 
-    private final java.util.Queue<Doubt> inDoubt = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * One entry per claim in doubt (kind and task), so that repeated failures while ZooKeeper is
+     * unreachable do not pile up; the latest doubt about a task replaces the one before.
+     */
+    private final java.util.Map<String, Doubt> doubts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private final class DoubtSet {
+        void add(Doubt d) {
+            doubts.put(d.kind() + ":" + d.id(), d);
+        }
+    }
+
+    private final DoubtSet inDoubt = new DoubtSet();
 
     /**
      * Settles every claim this process may hold on the server that no thread holds: a claim whose
@@ -763,19 +775,17 @@ public final class QueueEngine {
      * session is gone, its claims are gone with it.
      */
     public void reconcileInDoubt() {
-        for (int i = inDoubt.size(); i > 0; i--) {
-            Doubt d = inDoubt.poll();
-            if (d == null) {
-                return;
-            }
+        for (java.util.Map.Entry<String, Doubt> entry : doubts.entrySet()) {
+            Doubt d = entry.getValue();
             try {
                 settle(d);
             } catch (KeeperException.SessionExpiredException | KeeperException.SessionMovedException sessionGone) {
                 // its ephemeral claim went with the session: nothing is stranded
             } catch (Exception e) {
-                inDoubt.add(d);
+                // ZooKeeper unreachable: the rest waits for the next call
                 return;
             }
+            doubts.remove(entry.getKey(), d);
         }
     }
 
