@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
@@ -108,6 +109,9 @@ public final class FileMetadataStore implements AutoCloseable {
     private final Object cacheMoved = new Object();
     /** Paths this store wrote (zxid of the write) that the local copy had not shown in time. */
     private final Map<String, Long> lagging = new ConcurrentHashMap<>();
+    /** Names this store moved entries away from, until when the copy may still show them (nanoTime). */
+    private final Map<String, Long> goneUntil = new ConcurrentHashMap<>();
+    private static final long GONE_MARK_SECONDS = 60;
 
     private FileMetadataStore(ZkRecipes zk, String name) {
         this.zk = zk;
@@ -186,6 +190,7 @@ public final class FileMetadataStore implements AutoCloseable {
                     if (type == CuratorCacheListener.Type.NODE_DELETED && oldData != null) {
                         // the copy caught up with a delete or move of ours
                         lagging.remove(oldData.getPath(), Long.MAX_VALUE);
+                        goneUntil.remove(oldData.getPath());
                     }
                     synchronized (cacheMoved) {
                         cacheMoved.notifyAll();
@@ -232,7 +237,7 @@ public final class FileMetadataStore implements AutoCloseable {
         Optional<ChildData> cached = cache.get(zkPath);
         if (cached.isEmpty()) {
             lagging.remove(zkPath, Long.MAX_VALUE);
-        } else if (!lagsOwnWrite(zkPath, cached.get())) {
+        } else if (!lagsOwnWrite(zkPath, cached.get()) && !movedAwayByUs(zkPath)) {
             return cached.map(d -> new Versioned<>(MetadataCodec.decode(d.getData(), path), d.getStat().getVersion()));
         }
         // A miss is confirmed on the ensemble: the local copy learns of a rename as a delete and a
@@ -542,10 +547,10 @@ public final class FileMetadataStore implements AutoCloseable {
                 // Read-your-writes without waiting for the local copy to learn of every moved entry:
                 // a new name the copy lacks is read from the ensemble anyway (stat confirms misses),
                 // and each old name is marked so that stat reads the ensemble until the copy drops it.
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(GONE_MARK_SECONDS);
                 for (Copied old : subtree) {
-                    if (cache.get(old.path()).isPresent()) {
-                        lagging.put(old.path(), Long.MAX_VALUE);
-                    }
+                    // even if the copy does not show it (yet): a create it has still to apply would bring it back
+                    goneUntil.put(old.path(), until);
                 }
                 return;
             } catch (KeeperException.NodeExistsException e) {
@@ -847,6 +852,23 @@ public final class FileMetadataStore implements AutoCloseable {
         }
         if (cached != null && cached.getStat().getMzxid() >= written) {
             lagging.remove(zkPath, written);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * True while {@code zkPath} is a name this store moved an entry away from and the local copy may
+     * not have applied that yet (its delete event clears the mark; so does time, for a copy that never
+     * saw the entry at all).
+     */
+    private boolean movedAwayByUs(String zkPath) {
+        Long until = goneUntil.get(zkPath);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until > 0) {
+            goneUntil.remove(zkPath, until);
             return false;
         }
         return true;
