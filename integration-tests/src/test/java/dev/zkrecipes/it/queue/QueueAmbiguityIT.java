@@ -19,6 +19,7 @@ import dev.zkrecipes.testing.LoopbackProxy.LostReply;
 import dev.zkrecipes.testing.LoopbackProxy.Opcodes;
 import dev.zkrecipes.testing.ProxiedClient;
 import dev.zkrecipes.testing.ZkServers;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -102,9 +103,51 @@ class QueueAmbiguityIT {
     @AfterEach
     void cleanUp() {
         for (int i = closeAfter.size() - 1; i >= 0; i--) {
-            ZkServers.closeQuietly(closeAfter.get(i));
+            AutoCloseable c = closeAfter.get(i);
+            if (c instanceof Subscription s) {
+                closeWithin(s, Duration.ofSeconds(2));
+            } else {
+                ZkServers.closeQuietly(c);
+            }
         }
         closeAfter.clear();
+    }
+
+    /**
+     * Closes {@code s}, waiting at most {@code bound}: a close that takes longer is reported by the
+     * tests that time it, not by every test that merely stops its consumers (its threads are daemons
+     * and stop on their own).
+     */
+    private static void closeWithin(Subscription s, Duration bound) {
+        try {
+            CompletableFuture.runAsync(s::close).get(bound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception slowOrFailed) {
+            // see closingASubscriptionWhoseThreadsJustWentIdleReturnsAtOnce and
+            // closingIdleConsumersWhileAForeignChildSitsInTheTailBucketReturnsAtOnce
+        }
+    }
+
+    /** Packets the server has received so far: the "Received" line of its srvr command. */
+    private static long serverPacketsReceived() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", zk.port())) {
+            s.setSoTimeout(2000);
+            s.getOutputStream().write("srvr".getBytes(US_ASCII));
+            s.getOutputStream().flush();
+            String reply = new String(s.getInputStream().readAllBytes(), US_ASCII);
+            for (String line : reply.split("\n")) {
+                if (line.startsWith("Received:")) {
+                    return Long.parseLong(line.substring("Received:".length()).trim());
+                }
+            }
+            throw new IllegalStateException("no 'Received:' line in the server's srvr reply: " + reply);
+        }
+    }
+
+    /** Packets the server receives during {@code period}. */
+    private static long serverPacketsDuring(Duration period) throws Exception {
+        long before = serverPacketsReceived();
+        await().pollDelay(period).atMost(period.plusSeconds(5)).until(() -> true);
+        return serverPacketsReceived() - before;
     }
 
     // ---- helpers ----
@@ -421,7 +464,7 @@ class QueueAmbiguityIT {
         producer.putAll(List.of("b", "c"));
         await("the running consumer handles the tasks put after the foreign nodes").atMost(WAIT)
                 .untilAsserted(() -> assertThat(handled).containsExactlyInAnyOrder("before", "a", "b", "c"));
-        running.close();
+        closeWithin(running, Duration.ofSeconds(2));
 
         // a producer and a consumer that start after the foreign nodes are there
         ZkRecipes later = client();
@@ -434,6 +477,60 @@ class QueueAmbiguityIT {
         await().pollDelay(Duration.ofMillis(500)).atMost(WAIT).until(() -> true);
         assertThat(handledPayloads).containsExactlyInAnyOrder("before", "a", "b", "c", "d", "e");
         assertThat(handledIds).noneMatch(id -> id.contains("zzz"));
+    }
+
+    @Test
+    void aForeignChildInTheTailBucketKeepsNoIdleConsumerBusy() throws Exception {
+        String name = newName("foreign-idle");
+        String tasks = base(name) + "/tasks";
+        TaskQueue<String> producer = queue(operatorZk, name);
+        producer.put("before");
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        Subscription s = closing(queue(client(), name).consume(task -> handled.add(task.payload()),
+                new ConsumeOptions(2, Duration.ofSeconds(30))));
+        await().atMost(WAIT).until(() -> handled.contains("before"));
+        await().pollDelay(Duration.ofMillis(300)).atMost(WAIT).until(() -> true);
+        // control: two idle consumers (and this test's other clients) send next to nothing but pings
+        long quiet = serverPacketsDuring(Duration.ofSeconds(1));
+
+        List<String> buckets = new ArrayList<>(children(tasks));
+        Collections.sort(buckets);
+        operator().create().forPath(tasks + "/" + buckets.get(buckets.size() - 1) + "/zzz");
+        await().pollDelay(Duration.ofMillis(300)).atMost(WAIT).until(() -> true);
+        long withForeignChild = serverPacketsDuring(Duration.ofSeconds(1));
+        assertThat(withForeignChild).as("packets the server received in 1 s with a foreign child in the tail bucket"
+                + " and the consumers idle (%d without it): an idle consumer must wait, not poll", quiet)
+                .isLessThan(Math.max(50, 5 * quiet));
+        assertThat(handled).containsExactly("before");
+    }
+
+    @Test
+    void closingIdleConsumersWhileAForeignChildSitsInTheTailBucketReturnsAtOnce() throws Exception {
+        // ConsumeOptions: an idle thread wakes at once on close. Several rounds, each a new
+        // subscription of two threads that handle a few tasks and are closed as they go idle
+        // (their acks landing, their watches firing), a foreign child in the tail bucket
+        String name = newName("foreign-close");
+        String tasks = base(name) + "/tasks";
+        TaskQueue<String> producer = queue(operatorZk, name);
+        producer.put("before");
+        queue(operatorZk, name).poll(WAIT).orElseThrow().ack();
+        List<String> buckets = new ArrayList<>(children(tasks));
+        Collections.sort(buckets);
+        operator().create().forPath(tasks + "/" + buckets.get(buckets.size() - 1) + "/zzz");
+        ZkRecipes consumerZk = client();
+        for (int round = 0; round < 6; round++) {
+            List<String> payloads = payloads("r" + round + "-", 3);
+            producer.putAll(payloads);
+            Set<String> handled = ConcurrentHashMap.newKeySet();
+            Subscription s = closing(queue(consumerZk, name).consume(task -> handled.add(task.payload()),
+                    new ConsumeOptions(2, Duration.ofSeconds(30))));
+            await().atMost(WAIT).until(() -> handled.containsAll(payloads));
+            await().pollDelay(Duration.ofMillis(round % 2 == 0 ? 0 : 500)).atMost(WAIT).until(() -> true);
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(s::close);
+            int r = round;
+            assertThatCode(() -> closed.get(3, TimeUnit.SECONDS)).as("round %d: close() of two idle consumers", r)
+                    .doesNotThrowAnyException();
+        }
     }
 
     @Test
@@ -453,7 +550,7 @@ class QueueAmbiguityIT {
         producer.putAll(List.of("b", "c"));
         await("the running consumer handles the tasks put after the junk").atMost(WAIT)
                 .untilAsserted(() -> assertThat(handled).containsExactlyInAnyOrder("before", "a", "b", "c"));
-        running.close();
+        closeWithin(running, Duration.ofSeconds(2));
 
         // a producer and a consumer whose handles are built after the junk was written
         ZkRecipes later = client();

@@ -73,6 +73,8 @@ public final class QueueEngine {
     private final java.util.concurrent.Semaphore signals = new java.util.concurrent.Semaphore(0);
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QueueEngine.class);
+    /** How often an idle consumer looks at its stop flag (a local check, no request). */
+    private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private final java.util.concurrent.atomic.AtomicBoolean junkTailReported = new java.util.concurrent.atomic.AtomicBoolean();
     private final Set<String> foreignReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -1040,7 +1042,15 @@ public final class QueueEngine {
             if (stop.getAsBoolean()) {
                 return;
             }
-            signals.tryAcquire(nanos, TimeUnit.NANOSECONDS);
+            // In slices: the thread that arms the watch drains old wake-ups, and may drain the one a
+            // closing subscription gave the others; a slice later they see the stop themselves.
+            long until = System.nanoTime() + nanos;
+            while (!stop.getAsBoolean()) {
+                long left = until - System.nanoTime();
+                if (left <= 0 || signals.tryAcquire(Math.min(left, STOP_CHECK_NANOS), TimeUnit.NANOSECONDS)) {
+                    return;
+                }
+            }
         } finally {
             synchronized (lineLock) {
                 waiting--;
@@ -1086,7 +1096,10 @@ public final class QueueEngine {
             }
             for (long b = Math.max(0, tail - 1); b <= tail; b++) {
                 try {
-                    for (String child : curator.getChildren().usingWatcher(wake).forPath(layout.bucket(b))) {
+                    String bucketPath = layout.bucket(b);
+                    List<String> children = curator.getChildren().usingWatcher(wake).forPath(bucketPath);
+                    // only our tasks are work: a foreign node here must not keep idle consumers spinning
+                    for (String child : Layout.tasksIn(children, bucketPath, this::reportForeign)) {
                         if (!claimed.contains(Layout.bucketName(b) + "-" + child)) {
                             return true;
                         }
