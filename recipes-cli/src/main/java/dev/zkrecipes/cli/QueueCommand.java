@@ -14,9 +14,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "queue", description = "Work queues: put, take, size, dead, claims.",
+@Command(name = "queue", description = "Work queues: put, take, size, dead, claims, peek, purge, requeue, delete.",
         subcommands = {QueueCommand.Put.class, QueueCommand.Take.class, QueueCommand.Size.class, QueueCommand.Dead.class,
-                QueueCommand.Claims.class})
+                QueueCommand.Claims.class, QueueCommand.Peek.class, QueueCommand.Purge.class, QueueCommand.Requeue.class,
+                QueueCommand.Delete.class})
 final class QueueCommand extends GroupCommand {
 
     static TaskQueue<String> queue(ZkRecipes zk, String name) {
@@ -125,6 +126,86 @@ final class QueueCommand extends GroupCommand {
                         + c.since().map(Object::toString).orElse("?"));
             }
             return Zkr.OK;
+        }
+    }
+
+    @Command(name = "peek", description = "List waiting tasks in delivery order without taking them.")
+    static final class Peek extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Option(names = "--limit", defaultValue = "20", description = "at most this many (default: ${DEFAULT-VALUE})")
+        int limit;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
+        int run(ZkRecipes zk) {
+            for (dev.zkrecipes.queue.QueuedTask<String> t : queue(zk, name).peek(limit)) {
+                out().println(t.id() + "  deliveries " + t.deliveries() + (t.claimed() ? "  claimed" : "") + "  " + t.payload());
+            }
+            return Zkr.OK;
+        }
+    }
+
+    @Command(name = "purge", description = "Delete every waiting task nobody holds; print how many.")
+    static final class Purge extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
+        int run(ZkRecipes zk) {
+            out().println(queue(zk, name).purge());
+            return Zkr.OK;
+        }
+    }
+
+    @Command(name = "requeue", description = "Put dead letter ID back into the queue; print the new task id (exit 5 if none).")
+    static final class Requeue extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Parameters(index = "1", description = "dead letter id, as 'queue dead' prints it")
+        String id;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
+        int run(ZkRecipes zk) {
+            java.util.Optional<String> requeued = queue(zk, name).requeueDeadLetter(id);
+            if (requeued.isEmpty()) {
+                err().println("no dead letter " + id + " in queue '" + name + "'");
+                return Zkr.NOT_FOUND;
+            }
+            out().println(requeued.get());
+            return Zkr.OK;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete the queue with every task, claim and dead letter (exit 5 if none).")
+    static final class Delete extends ConnectedCommand {
+        @Parameters(index = "0", description = "queue name")
+        String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
+        int run(ZkRecipes zk) {
+            return TaskQueue.deleteQueue(zk, name) ? Zkr.OK : Zkr.NOT_FOUND;
         }
     }
 }

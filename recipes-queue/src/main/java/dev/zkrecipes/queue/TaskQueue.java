@@ -346,6 +346,60 @@ public final class TaskQueue<T> {
         return engine.claims();
     }
 
+    /**
+     * Up to {@code limit} waiting tasks in delivery order, without claiming any (claimed ones are
+     * shown, marked). Reads only; a payload that does not deserialize is left out.
+     */
+    public List<QueuedTask<T>> peek(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative, got " + limit);
+        }
+        zk.checkStarted();
+        List<QueuedTask<T>> result = new ArrayList<>();
+        for (QueueEngine.Pending p : engine.peek(limit)) {
+            try {
+                result.add(new QueuedTask<>(p.id(), serializer.deserialize(p.payload()), p.deliveries(), p.claimed()));
+            } catch (Exception e) {
+                LOG.warn("queue '{}': task {} does not deserialize with this queue's serializer; left out of peek", name, p.id());
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Deletes every waiting task that no consumer holds; claimed tasks finish as usual.
+     *
+     * @return how many tasks were deleted
+     */
+    public int purge() {
+        zk.checkStarted();
+        return engine.purge();
+    }
+
+    /**
+     * Puts dead letter {@code id} back into the queue as a new task (attempts start again) and
+     * deletes the letter, in one transaction.
+     *
+     * @return the new task's id, or empty if there is no such dead letter
+     */
+    public Optional<String> requeueDeadLetter(String id) {
+        requireNonNull(id, "id");
+        zk.checkStarted();
+        return Optional.ofNullable(engine.requeueDeadLetter(id));
+    }
+
+    /**
+     * Deletes queue {@code name} with everything in it: tasks, claims, dead letters. Consumers that
+     * hold claims lose them (their acks fail). For operators.
+     *
+     * @return true if it existed
+     */
+    public static boolean deleteQueue(ZkRecipes zk, String name) {
+        requireNonNull(zk, "zk");
+        zk.checkStarted();
+        return new QueueEngine(zk, name, RecipePaths.queue(name), 1000, 1).deleteQueue();
+    }
+
     /** Up to {@code limit} dead letters, oldest first. */
     public List<DeadLetter> deadLetters(int limit) {
         if (limit < 0) {

@@ -921,6 +921,143 @@ public final class QueueEngine {
         }
     }
 
+    /** A task as it sits in the queue: for peek. */
+    public record Pending(String id, byte[] payload, int deliveries, boolean claimed) {
+    }
+
+    /** Up to {@code limit} tasks in delivery order, without claiming any. Reads only. */
+    public List<Pending> peek(int limit) {
+        try {
+            List<String> buckets;
+            Set<String> claimed;
+            try {
+                buckets = Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
+                claimed = new HashSet<>(curator.getChildren().forPath(layout.claims));
+            } catch (KeeperException.NoNodeException noQueueYet) {
+                return List.of();
+            }
+            List<Pending> result = new ArrayList<>();
+            for (String bucket : buckets) {
+                String bucketPath = ZKPaths.makePath(layout.tasks, bucket);
+                List<String> tasks;
+                try {
+                    tasks = Layout.tasksIn(curator.getChildren().forPath(bucketPath), bucketPath, this::reportForeign);
+                } catch (KeeperException.NoNodeException gone) {
+                    continue;
+                }
+                for (String task : tasks) {
+                    if (result.size() >= limit) {
+                        return result;
+                    }
+                    Stat stat = new Stat();
+                    try {
+                        byte[] data = curator.getData().storingStatIn(stat).forPath(ZKPaths.makePath(bucketPath, task));
+                        result.add(new Pending(bucket + "/" + task, data, stat.getVersion(), claimed.contains(bucket + "-" + task)));
+                    } catch (KeeperException.NoNodeException acked) {
+                        // acknowledged meanwhile
+                    }
+                }
+            }
+            return result;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "peeking into queue '" + queueName + "'");
+        }
+    }
+
+    /**
+     * Deletes every task nobody holds (a claimed task is left to its consumer), each only if no
+     * claim exists at the moment of its delete.
+     *
+     * @return how many were deleted
+     */
+    public int purge() {
+        int purged = 0;
+        for (int round = 0; round < 1000; round++) {
+            List<Pending> batch = peek(200);
+            int before = purged;
+            for (Pending p : batch) {
+                if (p.claimed()) {
+                    continue;
+                }
+                String claim = layout.claimPath(p.id());
+                try {
+                    curator.transaction().forOperations(
+                            curator.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(claim),
+                            curator.transactionOp().delete().forPath(claim),
+                            curator.transactionOp().delete().withVersion(p.deliveries()).forPath(layout.taskPath(p.id())));
+                    purged++;
+                } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException
+                        | KeeperException.BadVersionException taken) {
+                    // claimed or acknowledged meanwhile
+                } catch (Exception e) {
+                    throw ZkErrors.translate(e, "purging queue '" + queueName + "'");
+                }
+            }
+            if (purged == before) {
+                return purged;
+            }
+        }
+        return purged;
+    }
+
+    /**
+     * Puts dead letter {@code id} back into the queue (its payload, as a new task) and deletes the
+     * letter, in one transaction.
+     *
+     * @return the new task's id, or null if there is no such dead letter
+     */
+    public String requeueDeadLetter(String id) {
+        ensureCreated();
+        for (int attempt = 0; attempt < 10; attempt++) {
+            String letterPath = layout.deadPath(id);
+            try {
+                byte[] letter;
+                try {
+                    letter = curator.getData().forPath(letterPath);
+                } catch (KeeperException.NoNodeException flat) {
+                    letterPath = layout.dead + "/" + id.replace('/', '-');
+                    letter = curator.getData().forPath(letterPath);
+                }
+                ByteBuffer b = ByteBuffer.wrap(letter);
+                b.getInt();
+                b.getLong();
+                byte[] payload = new byte[b.remaining()];
+                b.get(payload);
+                List<CuratorTransactionResult> results = curator.transaction().forOperations(
+                        curator.transactionOp().create().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
+                                .forPath(ZKPaths.makePath(layout.bucket(tailBucket), "t-"), payload),
+                        curator.transactionOp().delete().forPath(letterPath));
+                return relocateIfOverflowed(results.get(0).getResultPath(), payload);
+            } catch (KeeperException.NoNodeException gone) {
+                if (!exists(layout.deadPath(id)) && !exists(layout.dead + "/" + id.replace('/', '-'))) {
+                    return null;
+                }
+                try {
+                    refreshTail(tailBucket);
+                } catch (Exception e) {
+                    throw ZkErrors.translate(e, "requeueing dead letter " + id + " of queue '" + queueName + "'");
+                }
+            } catch (Exception e) {
+                throw ZkErrors.translate(e, "requeueing dead letter " + id + " of queue '" + queueName + "'");
+            }
+        }
+        throw new dev.zkrecipes.core.VersionConflictException("queue '" + queueName + "' kept moving its tail while"
+                + " requeueing dead letter " + id + "; retry");
+    }
+
+    /** Deletes the whole queue: tasks, claims, dead letters. Consumers holding claims then lose them. */
+    public boolean deleteQueue() {
+        try {
+            curator.delete().guaranteed().deletingChildrenIfNeeded().forPath(layout.base);
+            tailBucket = -1;
+            return true;
+        } catch (KeeperException.NoNodeException none) {
+            return false;
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "deleting queue '" + queueName + "'");
+        }
+    }
+
     /** Tasks not yet acknowledged (claimed ones included): one read per bucket, sent together. */
     public long size() {
         try {
