@@ -4,7 +4,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.zkrecipes.config.internal.Durations;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.queue.ClaimInfo;
 import dev.zkrecipes.queue.DeadLetter;
+import dev.zkrecipes.queue.QueuedTask;
 import dev.zkrecipes.queue.Serializers;
 import dev.zkrecipes.queue.Task;
 import dev.zkrecipes.queue.TaskQueue;
@@ -121,7 +123,7 @@ final class QueueCommand extends GroupCommand {
 
         @Override
         int run(ZkRecipes zk) {
-            for (dev.zkrecipes.queue.ClaimInfo c : queue(zk, name).claims()) {
+            for (ClaimInfo c : queue(zk, name).claims()) {
                 out().println(c.taskId() + "  " + c.consumer().orElse("?") + "  since "
                         + c.since().map(Object::toString).orElse("?"));
             }
@@ -144,7 +146,7 @@ final class QueueCommand extends GroupCommand {
 
         @Override
         int run(ZkRecipes zk) {
-            for (dev.zkrecipes.queue.QueuedTask<String> t : queue(zk, name).peek(limit)) {
+            for (QueuedTask<String> t : queue(zk, name).peek(limit)) {
                 out().println(t.id() + "  deliveries " + t.deliveries() + (t.claimed() ? "  claimed" : "") + "  " + t.payload());
             }
             return Zkr.OK;
@@ -183,7 +185,7 @@ final class QueueCommand extends GroupCommand {
 
         @Override
         int run(ZkRecipes zk) {
-            java.util.Optional<String> requeued = queue(zk, name).requeueDeadLetter(id);
+            Optional<String> requeued = queue(zk, name).requeueDeadLetter(id);
             if (requeued.isEmpty()) {
                 err().println("no dead letter " + id + " in queue '" + name + "'");
                 return Zkr.NOT_FOUND;

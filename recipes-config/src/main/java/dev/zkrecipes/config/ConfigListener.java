@@ -1,5 +1,7 @@
 package dev.zkrecipes.config;
 
+import dev.zkrecipes.core.CorruptDataException;
+
 /**
  * Hears every change of a {@link ConfigStore}, one key at a time, in the order the changes were
  * made; the keys of one atomic {@code putAll} arrive one after the other, after the whole batch is
@@ -17,6 +19,6 @@ public interface ConfigListener {
      * newer zk-recipes): the store keeps serving its last good copy and refuses writes until the node
      * holds a valid document again (or is deleted).
      */
-    default void unreadable(dev.zkrecipes.core.CorruptDataException problem) {
+    default void unreadable(CorruptDataException problem) {
     }
 }

@@ -157,6 +157,10 @@ public final class ConfigStore implements AutoCloseable {
      * Deletes config store {@code name} from the ensemble: every key, for every client. Open stores
      * of that name see it empty. Nested stores ({@code name/...}) are left alone.
      *
+     * <p>Connection loss: past the retry policy,
+     * {@link dev.zkrecipes.core.ConnectionLossException}, the outcome unknown. A retry after a lost
+     * reply may find nothing and report false although this call deleted the store.
+     *
      * @return true if it existed
      * @throws IllegalArgumentException if {@code name} is not a valid recipe name
      */

@@ -156,6 +156,10 @@ public final class FileMetadataStore implements AutoCloseable {
      * Deletes file store {@code name} with every entry in it, for every client. Stores of that name
      * that are open elsewhere fail their next write with {@link NoSuchPathException}.
      *
+     * <p>Connection loss: past the retry policy,
+     * {@link dev.zkrecipes.core.ConnectionLossException}, the outcome unknown. A retry after a lost
+     * reply may find nothing and report false although this call deleted the store.
+     *
      * @return true if it existed
      * @throws IllegalArgumentException if {@code name} is not a valid recipe name
      */

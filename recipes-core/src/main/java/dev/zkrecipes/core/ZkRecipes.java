@@ -116,7 +116,9 @@ public final class ZkRecipes implements AutoCloseable {
 
     /**
      * Builds operations for a guarded {@code commit} without checked exceptions:
-     * {@code term.commit(zk.ops().setData(path, bytes))}. Sends nothing.
+     * {@code term.commit(zk.ops().setData(path, bytes))}. Sends nothing, so it never meets a
+     * connection loss; a malformed path fails when an op is built, with an
+     * {@link IllegalArgumentException}.
      */
     public TransactionOps ops() {
         return new TransactionOps(curator);

@@ -14,8 +14,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,7 +113,7 @@ public final class TaskQueue<T> {
      * @throws SerializationException if the serializer fails (nothing is sent)
      * @throws dev.zkrecipes.core.PayloadTooLargeException if it is over the size limit (nothing is sent)
      */
-    public java.util.concurrent.CompletableFuture<String> putAsync(T payload) {
+    public CompletableFuture<String> putAsync(T payload) {
         return engine.putAsync(bytes(requireNonNull(payload, "payload")));
     }
 
@@ -238,7 +243,7 @@ public final class TaskQueue<T> {
             if (task == null) {
                 continue;
             }
-            java.util.concurrent.ScheduledFuture<?> giveBack = claimTimeout == null ? null
+            ScheduledFuture<?> giveBack = claimTimeout == null ? null
                     : timer().schedule(() -> giveBackOverdue(task), claimTimeout.toMillis(), TimeUnit.MILLISECONDS);
             try {
                 handler.handle(task);
@@ -273,13 +278,13 @@ public final class TaskQueue<T> {
         }
     }
 
-    private static volatile java.util.concurrent.ScheduledExecutorService timer;
+    private static volatile ScheduledExecutorService timer;
 
-    private static java.util.concurrent.ScheduledExecutorService timer() {
+    private static ScheduledExecutorService timer() {
         if (timer == null) {
             synchronized (TaskQueue.class) {
                 if (timer == null) {
-                    java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+                    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
                         Thread th = new Thread(r, "zkr-queue-claim-timeout");
                         th.setDaemon(true);
                         return th;
@@ -349,6 +354,9 @@ public final class TaskQueue<T> {
     /**
      * Up to {@code limit} waiting tasks in delivery order, without claiming any (claimed ones are
      * shown, marked). Reads only; a payload that does not deserialize is left out.
+     *
+     * @throws IllegalArgumentException if {@code limit} is negative
+     * @throws dev.zkrecipes.core.ConnectionLossException if the ensemble cannot be reached within the retry policy
      */
     public List<QueuedTask<T>> peek(int limit) {
         if (limit < 0) {
@@ -367,9 +375,12 @@ public final class TaskQueue<T> {
     }
 
     /**
-     * Deletes every waiting task that no consumer holds; claimed tasks finish as usual.
+     * Deletes every waiting task that no consumer holds; claimed tasks finish as usual. Each task is
+     * deleted in its own transaction, so a purge cut short (connection lost past the retry policy:
+     * {@link dev.zkrecipes.core.ConnectionLossException}) leaves the tasks it did not reach.
      *
-     * @return how many tasks were deleted
+     * @return how many tasks were deleted; a delete whose reply was lost is not counted, so this
+     *         may be lower than what was deleted
      */
     public int purge() {
         zk.checkStarted();
@@ -378,9 +389,15 @@ public final class TaskQueue<T> {
 
     /**
      * Puts dead letter {@code id} back into the queue as a new task (attempts start again) and
-     * deletes the letter, in one transaction.
+     * deletes the letter, in one transaction: both happen or neither.
+     *
+     * <p>Connection loss: past the retry policy, {@link dev.zkrecipes.core.ConnectionLossException}
+     * (outcome unknown). Known gap: if the reply is lost after the transaction applied, the retry
+     * finds no letter and this returns empty although the task was requeued; look at
+     * {@link #deadLetters} and {@link #peek} before requeueing again.
      *
      * @return the new task's id, or empty if there is no such dead letter
+     * @throws NullPointerException if {@code id} is null
      */
     public Optional<String> requeueDeadLetter(String id) {
         requireNonNull(id, "id");
@@ -392,7 +409,12 @@ public final class TaskQueue<T> {
      * Deletes queue {@code name} with everything in it: tasks, claims, dead letters. Consumers that
      * hold claims lose them (their acks fail). For operators.
      *
+     * <p>Connection loss: Curator keeps deleting in the background ({@code guaranteed}); past the
+     * retry policy this throws {@link dev.zkrecipes.core.ConnectionLossException}. A retry after a
+     * lost reply may find nothing and report false although this call deleted the queue.
+     *
      * @return true if it existed
+     * @throws IllegalArgumentException if {@code name} is not a valid recipe name
      */
     public static boolean deleteQueue(ZkRecipes zk, String name) {
         requireNonNull(zk, "zk");
@@ -441,7 +463,7 @@ public final class TaskQueue<T> {
         private final QueueEngine.Claimed claimed;
         private final T payload;
         /** null while claimed; then "acked" or "released", set once. */
-        private final java.util.concurrent.atomic.AtomicReference<String> finished = new java.util.concurrent.atomic.AtomicReference<>();
+        private final AtomicReference<String> finished = new AtomicReference<>();
 
         ClaimedTask(QueueEngine.Claimed claimed, T payload) {
             this.claimed = claimed;
@@ -529,7 +551,7 @@ public final class TaskQueue<T> {
             this.zk = requireNonNull(zk, "zk");
             this.name = RecipePaths.validateName(name);
             for (String segment : name.split("/")) {
-                if (dev.zkrecipes.queue.internal.QueueEngine.isReservedName(segment) && !segment.equals(name)) {
+                if (QueueEngine.isReservedName(segment) && !segment.equals(name)) {
                     throw new IllegalArgumentException("queue name '" + name + "' has a segment '" + segment + "', which"
                             + " queues use for their own nodes (it would collide with another queue's layout); pick"
                             + " another name");
@@ -555,6 +577,9 @@ public final class TaskQueue<T> {
         /**
          * How this process's claims name their consumer in {@link TaskQueue#claims()} (default
          * {@code host:pid}).
+         *
+         * @throws IllegalArgumentException if empty, over 256 characters or with a line break
+         * @throws IllegalStateException if set twice
          */
         public Builder<T> consumerId(String consumerId) {
             requireNonNull(consumerId, "consumerId");
@@ -572,6 +597,9 @@ public final class TaskQueue<T> {
          * has its task given back (logged), so a hung handler does not hold a task for the life of
          * the session. The handler is not stopped; what it returns later is not acknowledged.
          * Default: none.
+         *
+         * @throws IllegalArgumentException if {@code claimTimeout} is zero or negative
+         * @throws IllegalStateException if set twice
          */
         public Builder<T> claimTimeout(Duration claimTimeout) {
             requireNonNull(claimTimeout, "claimTimeout");

@@ -2,6 +2,8 @@ package dev.zkrecipes.config.internal;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.charset.StandardCharsets;
+
 /** Validation of file-system paths: absolute, no empty, '.' or '..' segments, no control characters. */
 public final class FsPaths {
 
@@ -15,7 +17,7 @@ public final class FsPaths {
 
     public static String validate(String path) {
         requireNonNull(path, "path");
-        int bytes = path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int bytes = path.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_PATH_BYTES) {
             throw new IllegalArgumentException("path '" + abbreviate(path) + "' is " + bytes + " UTF-8 bytes long; the"
                     + " limit is " + MAX_PATH_BYTES);

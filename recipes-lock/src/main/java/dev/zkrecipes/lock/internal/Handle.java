@@ -1,6 +1,7 @@
 package dev.zkrecipes.lock.internal;
 
 import dev.zkrecipes.core.FencingToken;
+import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.lock.Permit;
@@ -47,7 +48,7 @@ public final class Handle implements LockHandle, Permit {
     @Override
     public List<CuratorTransactionResult> commit(CuratorOp... ops) {
         if (closed.get()) {
-            throw new dev.zkrecipes.core.LeadershipLostException(node().toString()
+            throw new LeadershipLostException(node().toString()
                     + " was released through this handle; the transaction was not applied");
         }
         return node().commit(ops);

@@ -19,6 +19,7 @@ import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -95,7 +96,7 @@ public final class LockEngine {
         volatile HeldNode heldAs;
 
         @Override
-        public void process(org.apache.zookeeper.WatchedEvent event) {
+        public void process(WatchedEvent event) {
             if (event.getType() != Event.EventType.None && event.getPath() != null) {
                 // a watch that fired is gone from the client already: nothing to take back
                 watchedPaths.remove(event.getPath());

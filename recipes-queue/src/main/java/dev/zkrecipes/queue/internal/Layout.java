@@ -1,5 +1,11 @@
 package dev.zkrecipes.queue.internal;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import org.apache.curator.utils.ZKPaths;
 
 /**
@@ -42,14 +48,14 @@ final class Layout {
     }
 
     /** The names a queue uses for itself: a queue named {@code x/<one of these>} would collide with {@code x}. */
-    static final java.util.Set<String> RESERVED = java.util.Set.of("tasks", "tail", "claims", "dead", "waiters");
+    static final Set<String> RESERVED = Set.of("tasks", "tail", "claims", "dead", "waiters");
 
-    private static final java.util.regex.Pattern BUCKET = java.util.regex.Pattern.compile("b\\d{10}");
-    private static final java.util.regex.Pattern TASK = java.util.regex.Pattern.compile("t-\\d{10}");
+    private static final Pattern BUCKET = Pattern.compile("b\\d{10}");
+    private static final Pattern TASK = Pattern.compile("t-\\d{10}");
 
     /** The bucket names among {@code children}, sorted; anything else is reported and skipped. */
-    static java.util.List<String> bucketsIn(java.util.List<String> children, java.util.function.Consumer<String> foreign) {
-        java.util.List<String> buckets = new java.util.ArrayList<>(children.size());
+    static List<String> bucketsIn(List<String> children, Consumer<String> foreign) {
+        List<String> buckets = new ArrayList<>(children.size());
         for (String child : children) {
             if (BUCKET.matcher(child).matches()) {
                 buckets.add(child);
@@ -57,14 +63,14 @@ final class Layout {
                 foreign.accept("tasks/" + child);
             }
         }
-        java.util.Collections.sort(buckets);
+        Collections.sort(buckets);
         return buckets;
     }
 
     /** The task names among a bucket's {@code children}, sorted; anything else is reported and skipped. */
-    static java.util.List<String> tasksIn(java.util.List<String> children, String bucketPath,
-            java.util.function.Consumer<String> foreign) {
-        java.util.List<String> tasks = new java.util.ArrayList<>(children.size());
+    static List<String> tasksIn(List<String> children, String bucketPath,
+            Consumer<String> foreign) {
+        List<String> tasks = new ArrayList<>(children.size());
         for (String child : children) {
             if (TASK.matcher(child).matches()) {
                 tasks.add(child);
@@ -72,7 +78,7 @@ final class Layout {
                 foreign.accept(bucketPath + "/" + child);
             }
         }
-        java.util.Collections.sort(tasks);
+        Collections.sort(tasks);
         return tasks;
     }
 

@@ -1,32 +1,50 @@
 package dev.zkrecipes.queue.internal;
 
 import dev.zkrecipes.core.LeadershipLostException;
+import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.ZkErrors;
+import dev.zkrecipes.queue.ClaimInfo;
 import dev.zkrecipes.queue.DeadLetter;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The queue's protocol on ZooKeeper (see {@link Layout}): put into the tail bucket, claim the
@@ -38,6 +56,10 @@ import org.apache.zookeeper.data.Stat;
  * consumer, however many are idle.
  */
 public final class QueueEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QueueEngine.class);
+    /** How often an idle consumer looks at its stop flag (a local check, no request). */
+    private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     /** A claimed task: where it is, what it holds, and the version our claim gave it. */
     public record Claimed(String id, byte[] payload, int version, long createdMillis, long sessionId) {
@@ -51,6 +73,9 @@ public final class QueueEngine {
     private final int maxAttempts;
 
     private volatile long tailBucket = -1;
+    private volatile String consumerId = defaultConsumerId();
+    private final AtomicBoolean junkTailReported = new AtomicBoolean();
+    private final Set<String> foreignReported = ConcurrentHashMap.newKeySet();
 
     // what this consumer believes is claimable, oldest first; guarded by this
     private final Deque<String> candidates = new ArrayDeque<>();
@@ -59,10 +84,10 @@ public final class QueueEngine {
     private final Object lineLock = new Object();
     private String waiterNode;
     private long waiterSession;
-    private final org.apache.curator.framework.state.ConnectionStateListener connectionListener = (client, state) -> {
-        if (state == org.apache.curator.framework.state.ConnectionState.RECONNECTED
-                || state == org.apache.curator.framework.state.ConnectionState.CONNECTED
-                || state == org.apache.curator.framework.state.ConnectionState.LOST) {
+    private final ConnectionStateListener connectionListener = (client, state) -> {
+        if (state == ConnectionState.RECONNECTED
+                || state == ConnectionState.CONNECTED
+                || state == ConnectionState.LOST) {
             connectionChanged();
         }
     };
@@ -70,25 +95,26 @@ public final class QueueEngine {
     private int claimers;
     private boolean armed;
     // one permit a sign of work: wakes one local waiter, who claims and so wakes the next
-    private final java.util.concurrent.Semaphore signals = new java.util.concurrent.Semaphore(0);
+    private final Semaphore signals = new Semaphore(0);
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QueueEngine.class);
-    /** How often an idle consumer looks at its stop flag (a local check, no request). */
-    private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    private final java.util.concurrent.atomic.AtomicBoolean junkTailReported = new java.util.concurrent.atomic.AtomicBoolean();
-    private final Set<String> foreignReported = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    public QueueEngine(ZkRecipes zk, String queueName, String basePath, int bucketSize, int maxAttempts) {
+        this.zk = zk;
+        this.curator = zk.curator();
+        this.queueName = queueName;
+        this.layout = new Layout(basePath);
+        this.bucketSize = bucketSize;
+        this.maxAttempts = maxAttempts;
+    }
 
     /** True for the names a queue uses for its own nodes ({@code tasks}, {@code dead}, ...). */
     public static boolean isReservedName(String segment) {
         return Layout.RESERVED.contains(segment);
     }
 
-    private volatile String consumerId = defaultConsumerId();
-
     private static String defaultConsumerId() {
         String host;
         try {
-            host = java.net.InetAddress.getLocalHost().getHostName();
+            host = InetAddress.getLocalHost().getHostName();
         } catch (Exception e) {
             host = "localhost";
         }
@@ -101,7 +127,7 @@ public final class QueueEngine {
     }
 
     /** The tasks being handled now, by whom and since when; a claim read from another tool shows neither. */
-    public List<dev.zkrecipes.queue.ClaimInfo> claims() {
+    public List<ClaimInfo> claims() {
         try {
             List<String> names;
             try {
@@ -110,7 +136,7 @@ public final class QueueEngine {
                 return List.of();
             }
             Collections.sort(names);
-            List<dev.zkrecipes.queue.ClaimInfo> result = new ArrayList<>();
+            List<ClaimInfo> result = new ArrayList<>();
             for (String n : names) {
                 byte[] data;
                 try {
@@ -118,31 +144,12 @@ public final class QueueEngine {
                 } catch (KeeperException.NoNodeException released) {
                     continue;
                 }
-                String[] parts = data == null ? new String[0] : new String(data, StandardCharsets.UTF_8).split("\n", 3);
-                java.util.Optional<String> consumer = parts.length >= 2 ? java.util.Optional.of(parts[1]) : java.util.Optional.empty();
-                java.util.Optional<Instant> since = java.util.Optional.empty();
-                if (parts.length == 3) {
-                    try {
-                        since = java.util.Optional.of(Instant.ofEpochMilli(Long.parseLong(parts[2].trim())));
-                    } catch (NumberFormatException foreign) {
-                        // not ours: leave it out
-                    }
-                }
-                result.add(new dev.zkrecipes.queue.ClaimInfo(n.replaceFirst("-", "/"), consumer, since));
+                result.add(ClaimNode.info(n, data));
             }
             return result;
         } catch (Exception e) {
             throw ZkErrors.translate(e, "reading the claims of queue '" + queueName + "'");
         }
-    }
-
-    public QueueEngine(ZkRecipes zk, String queueName, String basePath, int bucketSize, int maxAttempts) {
-        this.zk = zk;
-        this.curator = zk.curator();
-        this.queueName = queueName;
-        this.layout = new Layout(basePath);
-        this.bucketSize = bucketSize;
-        this.maxAttempts = maxAttempts;
     }
 
     /**
@@ -278,9 +285,9 @@ public final class QueueEngine {
      * Puts one task without waiting: the create is sent at once and the future completes with the
      * task's id when ZooKeeper confirms it. Many puts in flight share the round trips.
      */
-    public java.util.concurrent.CompletableFuture<String> putAsync(byte[] payload) {
+    public CompletableFuture<String> putAsync(byte[] payload) {
         PayloadLimit.check(zk, payload.length + 64L, "task of queue '" + queueName + "'");
-        java.util.concurrent.CompletableFuture<String> result = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<String> result = new CompletableFuture<>();
         long bucket;
         try {
             ensureCreated();
@@ -295,7 +302,7 @@ public final class QueueEngine {
                     String path = event.getName();
                     if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) >= bucketSize) {
                         // producers elsewhere filled the bucket first: move the task on, off the event thread
-                        java.util.concurrent.CompletableFuture.supplyAsync(() -> relocateIfOverflowed(path, payload))
+                        CompletableFuture.supplyAsync(() -> relocateIfOverflowed(path, payload))
                                 .whenComplete((id, error) -> {
                                     if (error != null) {
                                         result.completeExceptionally(error);
@@ -309,7 +316,7 @@ public final class QueueEngine {
                     if (SequentialNodes.sequence(ZKPaths.getNodeFromPath(path)) + 1 >= bucketSize && bucket == tailBucket
                             && advancing.compareAndSet(bucket, bucket + 1)) {
                         // exactly one put sees the bucket fill up: it moves the tail, off the event thread
-                        java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        CompletableFuture.runAsync(() -> {
                             try {
                                 advanceTail(bucket);
                             } catch (Exception e) {
@@ -319,7 +326,7 @@ public final class QueueEngine {
                     }
                 } else {
                     // the bucket is gone or the connection failed: do it the patient way, off the event thread
-                    java.util.concurrent.CompletableFuture.supplyAsync(() -> put(List.of(payload)).get(0))
+                    CompletableFuture.supplyAsync(() -> put(List.of(payload)).get(0))
                             .whenComplete((id, error) -> {
                                 if (error != null) {
                                     result.completeExceptionally(error);
@@ -401,7 +408,7 @@ public final class QueueEngine {
     private final Object asyncPuts = new Object();
     private long asyncBucket = -1;
     private int asyncSent;
-    private final java.util.concurrent.atomic.AtomicLong advancing = new java.util.concurrent.atomic.AtomicLong(-1);
+    private final AtomicLong advancing = new AtomicLong(-1);
 
     private long bucketForNextAsyncPut() throws Exception {
         synchronized (asyncPuts) {
@@ -459,7 +466,7 @@ public final class QueueEngine {
      * makes a waiting claim look at it at once. Stopping this way never interrupts a request in
      * flight, so no claim is left that no thread holds.
      */
-    public Claimed claim(long timeoutNanos, java.util.function.BooleanSupplier stop) throws InterruptedException {
+    public Claimed claim(long timeoutNanos, BooleanSupplier stop) throws InterruptedException {
         synchronized (lineLock) {
             if (claimers++ == 0) {
                 // hear the connection while anyone waits here: a watch may die with the session
@@ -473,7 +480,7 @@ public final class QueueEngine {
         }
     }
 
-    private Claimed claimOrTimeOut(long timeoutNanos, java.util.function.BooleanSupplier stop) throws InterruptedException {
+    private Claimed claimOrTimeOut(long timeoutNanos, BooleanSupplier stop) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             if (stop.getAsBoolean()) {
@@ -559,6 +566,15 @@ public final class QueueEngine {
         }
     }
 
+    /** The queue's buckets in order; none for a queue nobody has put into (nothing is created). */
+    private List<String> buckets() throws Exception {
+        try {
+            return Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
+        } catch (KeeperException.NoNodeException noQueueYet) {
+            return List.of();
+        }
+    }
+
     private void reportForeign(String path) {
         if (foreignReported.add(path) && foreignReported.size() < 1000) {
             LOG.warn("queue '{}': {} is not a node of this queue (an operator's, another tool's?); it is skipped, never"
@@ -585,8 +601,7 @@ public final class QueueEngine {
         String id = layout.taskId(path);
         // what our claim node holds: a token that, after an ambiguous outcome, tells our claim from
         // another's, then who holds it and since when (for operators)
-        byte[] token = (Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36) + "\n" + consumerId + "\n"
-                + System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8);
+        byte[] token = ClaimNode.newData(consumerId);
         Stat stat = new Stat();
         byte[] payload;
         try {
@@ -618,7 +633,7 @@ public final class QueueEngine {
             return null;
         } catch (Exception e) {
             // the claim may have been applied (connection lost, caller interrupted): settle it later
-            inDoubt.add(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
+            inDoubt(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
             throw ZkErrors.translate(e, "claiming task " + id + " of queue '" + queueName + "'");
         }
     }
@@ -627,7 +642,7 @@ public final class QueueEngine {
     private Claimed ourClaim(String id, byte[] token, byte[] payload, long createdMillis) {
         try {
             byte[] holder = curator.getData().forPath(layout.claimPath(id));
-            if (!java.util.Arrays.equals(holder, token)) {
+            if (!Arrays.equals(holder, token)) {
                 return null;
             }
             long sessionBefore = Sessions.currentSessionId(curator);
@@ -641,7 +656,7 @@ public final class QueueEngine {
         } catch (KeeperException.NoNodeException notOurs) {
             return null;
         } catch (Exception e) {
-            inDoubt.add(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
+            inDoubt(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
             throw ZkErrors.translate(e, "reading back the claim on task " + id + " of queue '" + queueName + "'");
         }
     }
@@ -667,7 +682,7 @@ public final class QueueEngine {
             throw new LeadershipLostException("the claim on task " + task.id() + " of queue '" + queueName
                     + "' was lost (its session expired); the task was not acknowledged and is delivered again", gone);
         } catch (Exception e) {
-            inDoubt.add(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
+            inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
             throw ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName
                     + "' (it is acknowledged in the background once ZooKeeper answers, if its claim still holds)");
         }
@@ -699,7 +714,7 @@ public final class QueueEngine {
      * Acknowledges without waiting: the transaction is sent and {@code whenDone} runs with null on
      * success or the failure (on ZooKeeper's event thread: keep it short).
      */
-    public void ackAsync(Claimed task, java.util.function.Consumer<RuntimeException> whenDone) {
+    public void ackAsync(Claimed task, Consumer<RuntimeException> whenDone) {
         try {
             curator.transaction().inBackground((client, event) -> {
                 if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
@@ -708,10 +723,10 @@ public final class QueueEngine {
                     KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
                     if (code == KeeperException.Code.NONODE || code == KeeperException.Code.BADVERSION) {
                         // our own ack retried after a lost reply, or the claim is gone: settle it off this thread
-                        inDoubt.add(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
+                        inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
                         whenDone.accept(null);
                     } else {
-                        inDoubt.add(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
+                        inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
                         whenDone.accept(ZkErrors.translate(KeeperException.create(code), "acknowledging task " + task.id()
                                 + " (it is acknowledged in the background once ZooKeeper answers, if its claim still holds)"));
                     }
@@ -743,7 +758,7 @@ public final class QueueEngine {
             // the claim is gone already (lost with the session, or our own release retried after a
             // lost reply): either way the task is free for others
         } catch (Exception e) {
-            inDoubt.add(new Doubt(Doubt.Kind.RELEASE, task.id(), null, task.version()));
+            inDoubt(new Doubt(Doubt.Kind.RELEASE, task.id(), null, task.version()));
             throw ZkErrors.translate(e, "releasing task " + task.id() + " of queue '" + queueName
                     + "' (it is released in the background once ZooKeeper answers)");
         }
@@ -760,15 +775,11 @@ public final class QueueEngine {
      * One entry per claim in doubt (kind and task), so that repeated failures while ZooKeeper is
      * unreachable do not pile up; the latest doubt about a task replaces the one before.
      */
-    private final java.util.Map<String, Doubt> doubts = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Doubt> doubts = new ConcurrentHashMap<>();
 
-    private final class DoubtSet {
-        void add(Doubt d) {
-            doubts.put(d.kind() + ":" + d.id(), d);
-        }
+    private void inDoubt(Doubt d) {
+        doubts.put(d.kind() + ":" + d.id(), d);
     }
-
-    private final DoubtSet inDoubt = new DoubtSet();
 
     /**
      * Settles every claim this process may hold on the server that no thread holds: a claim whose
@@ -777,7 +788,7 @@ public final class QueueEngine {
      * session is gone, its claims are gone with it.
      */
     public void reconcileInDoubt() {
-        for (java.util.Map.Entry<String, Doubt> entry : doubts.entrySet()) {
+        for (Map.Entry<String, Doubt> entry : doubts.entrySet()) {
             Doubt d = entry.getValue();
             try {
                 settle(d);
@@ -801,7 +812,7 @@ public final class QueueEngine {
                 } catch (KeeperException.NoNodeException notApplied) {
                     return;
                 }
-                if (java.util.Arrays.equals(holder, d.token())) {
+                if (Arrays.equals(holder, d.token())) {
                     // our claim landed but nobody handles the task: give it back
                     curator.delete().quietly().forPath(claim);
                     LOG.info("queue '{}': gave back task {}, claimed by a request whose outcome was unknown", queueName, d.id());
@@ -887,20 +898,20 @@ public final class QueueEngine {
         }
     }
 
-    private java.util.Optional<DeadLetter> readDeadLetter(String path, String id) throws Exception {
+    private Optional<DeadLetter> readDeadLetter(String path, String id) throws Exception {
         try {
             ByteBuffer b = ByteBuffer.wrap(curator.getData().forPath(path));
             if (b.remaining() < 12) {
                 reportForeign(path);
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
             int attempts = b.getInt();
             long created = b.getLong();
             byte[] payload = new byte[b.remaining()];
             b.get(payload);
-            return java.util.Optional.of(new DeadLetter(id, payload, attempts, Instant.ofEpochMilli(created)));
+            return Optional.of(new DeadLetter(id, payload, attempts, Instant.ofEpochMilli(created)));
         } catch (KeeperException.NoNodeException gone) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 
@@ -1041,7 +1052,7 @@ public final class QueueEngine {
                 throw ZkErrors.translate(e, "requeueing dead letter " + id + " of queue '" + queueName + "'");
             }
         }
-        throw new dev.zkrecipes.core.VersionConflictException("queue '" + queueName + "' kept moving its tail while"
+        throw new VersionConflictException("queue '" + queueName + "' kept moving its tail while"
                 + " requeueing dead letter " + id + "; retry");
     }
 
@@ -1061,16 +1072,11 @@ public final class QueueEngine {
     /** Tasks not yet acknowledged (claimed ones included): one read per bucket, sent together. */
     public long size() {
         try {
-            List<String> buckets;
-            try {
-                buckets = Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
-            } catch (KeeperException.NoNodeException noQueueYet) {
-                return 0;
-            }
+            List<String> buckets = buckets();
             long total = 0;
-            List<java.util.concurrent.CompletableFuture<Integer>> counts = new ArrayList<>();
+            List<CompletableFuture<Integer>> counts = new ArrayList<>();
             for (String bucket : buckets) {
-                java.util.concurrent.CompletableFuture<Integer> f = new java.util.concurrent.CompletableFuture<>();
+                CompletableFuture<Integer> f = new CompletableFuture<>();
                 curator.checkExists().inBackground((c, e) -> {
                     if (e.getResultCode() == KeeperException.Code.OK.intValue()) {
                         f.complete(e.getStat().getNumChildren());
@@ -1083,10 +1089,10 @@ public final class QueueEngine {
                 }).forPath(ZKPaths.makePath(layout.tasks, bucket));
                 counts.add(f);
             }
-            for (java.util.concurrent.CompletableFuture<Integer> f : counts) {
+            for (CompletableFuture<Integer> f : counts) {
                 try {
                     total += f.get(30, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.ExecutionException failed) {
+                } catch (ExecutionException failed) {
                     throw failed.getCause() instanceof Exception cause ? cause : failed;
                 }
             }
@@ -1100,12 +1106,7 @@ public final class QueueEngine {
     public int largestBucket() {
         try {
             int largest = 0;
-            List<String> buckets;
-            try {
-                buckets = Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
-            } catch (KeeperException.NoNodeException noQueueYet) {
-                return 0;
-            }
+            List<String> buckets = buckets();
             for (String bucket : buckets) {
                 Stat s = curator.checkExists().forPath(ZKPaths.makePath(layout.tasks, bucket));
                 largest = Math.max(largest, s == null ? 0 : s.getNumChildren());
@@ -1142,7 +1143,7 @@ public final class QueueEngine {
      * Waits (up to {@code nanos}) for a sign of work. The first idle consumer in line watches the
      * tail bucket, the claims and the tail pointer; every other one watches the consumer ahead.
      */
-    private void awaitWork(long nanos, java.util.function.BooleanSupplier stop) throws InterruptedException {
+    private void awaitWork(long nanos, BooleanSupplier stop) throws InterruptedException {
         boolean arm;
         synchronized (lineLock) {
             waiting++;
