@@ -218,16 +218,19 @@ public final class TaskQueue<T> {
                                 name, t.getName(), CLOSE_WAIT_SECONDS);
                     }
                 }
+                // claimed ahead and left by threads that did not finish in time: back to the queue
+                engine.releaseReady();
             }
         };
     }
 
     private void consumeLoop(TaskHandler<T> handler, ConsumeOptions options, AtomicBoolean active) {
         int failuresInARow = 0;
+        HandlerPace pace = new HandlerPace();
         while (active.get()) {
             Task<T> task;
             try {
-                task = take(options.pollTimeout(), active);
+                task = take(options.pollTimeout(), active, pace.batch());
                 failuresInARow = 0;
             } catch (InterruptedException e) {
                 // not ours to end the loop: close() stops it through 'active'
@@ -240,32 +243,73 @@ public final class TaskQueue<T> {
                 backOff(failuresInARow, active);
                 continue;
             }
-            if (task == null) {
-                continue;
+            if (task != null) {
+                handle(task, handler, pace, active);
             }
-            ScheduledFuture<?> giveBack = claimTimeout == null ? null
-                    : timer().schedule(() -> giveBackOverdue(task), claimTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        // tasks claimed ahead for this subscription are few and fast (see HandlerPace): finish them
+        // rather than give them back
+        QueueEngine.Claimed left;
+        while ((left = engine.takeReady()) != null) {
+            Task<T> task;
             try {
-                handler.handle(task);
-            } catch (Throwable e) {
-                // Errors too (an assertion, a stack overflow): the task goes back, the worker goes on
-                LOG.info("queue '{}': handler failed on task {} (attempt {}); releasing it: {}", name, task.id(),
-                        task.attempt(), e.toString());
-                safely(task::release);
-                // a task that fails at once must not burn all its attempts in milliseconds
-                backOff(task.attempt(), active);
+                task = toTask(left);
+            } catch (RuntimeException e) {
                 continue;
             }
-            finally {
-                if (giveBack != null) {
-                    giveBack.cancel(false);
-                }
-            }
-            // acknowledge without waiting: the next poll's round trips overlap the ack's. An ack that
-            // cannot be sent now is sent again in the background while the claim holds.
-            ((ClaimedTask) task).ackInBackground();
+            handle(task, handler, pace, active);
         }
     }
+
+    private void handle(Task<T> task, TaskHandler<T> handler, HandlerPace pace, AtomicBoolean active) {
+        ScheduledFuture<?> giveBack = claimTimeout == null ? null
+                : timer().schedule(() -> giveBackOverdue(task), claimTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        long started = System.nanoTime();
+        try {
+            handler.handle(task);
+        } catch (Throwable e) {
+            // Errors too (an assertion, a stack overflow): the task goes back, the worker goes on
+            LOG.info("queue '{}': handler failed on task {} (attempt {}); releasing it: {}", name, task.id(),
+                    task.attempt(), e.toString());
+            safely(task::release);
+            // a task that fails at once must not burn all its attempts in milliseconds
+            backOff(task.attempt(), active);
+            return;
+        } finally {
+            pace.handled(System.nanoTime() - started);
+            if (giveBack != null) {
+                giveBack.cancel(false);
+            }
+        }
+        // acknowledge without waiting: the next poll's round trips overlap the ack's. An ack that
+        // cannot be sent now is sent again in the background while the claim holds.
+        ((ClaimedTask) task).ackInBackground();
+    }
+
+    /**
+     * How many tasks a consumer thread claims at once: as many as its handler gets through in
+     * about {@value #BATCH_BUDGET_MILLIS} ms, at most {@value #MAX_BATCH}. Fast handlers get
+     * batches (two round trips for many tasks); a slow handler claims one task at a time, so no
+     * task waits claimed behind it while other consumers idle.
+     */
+    private static final class HandlerPace {
+        private double averageNanos = -1;
+
+        int batch() {
+            if (averageNanos < 0) {
+                return 1;
+            }
+            double fits = TimeUnit.MILLISECONDS.toNanos(BATCH_BUDGET_MILLIS) / Math.max(1.0, averageNanos);
+            return (int) Math.max(1, Math.min(MAX_BATCH, fits));
+        }
+
+        void handled(long nanos) {
+            averageNanos = averageNanos < 0 ? nanos : 0.8 * averageNanos + 0.2 * nanos;
+        }
+    }
+
+    private static final long BATCH_BUDGET_MILLIS = 20;
+    private static final int MAX_BATCH = 16;
 
     /** A handler ran past claimTimeout: its task goes back to the queue, for another consumer. */
     private void giveBackOverdue(Task<T> task) {
@@ -313,9 +357,9 @@ public final class TaskQueue<T> {
     }
 
     /** poll() for a consumer thread: gives up at once when the subscription closes. */
-    private Task<T> take(Duration timeout, AtomicBoolean active) throws InterruptedException {
+    private Task<T> take(Duration timeout, AtomicBoolean active, int batch) throws InterruptedException {
         zk.checkStarted();
-        QueueEngine.Claimed claimed = engine.claim(timeout.toNanos(), () -> !active.get());
+        QueueEngine.Claimed claimed = engine.claim(timeout.toNanos(), () -> !active.get(), batch);
         if (claimed == null) {
             return null;
         }

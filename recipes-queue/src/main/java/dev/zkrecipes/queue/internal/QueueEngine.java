@@ -3,6 +3,8 @@ package dev.zkrecipes.queue.internal;
 import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.Background;
+import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.Sessions;
@@ -34,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.api.transaction.CuratorTransactionResult;
 import org.apache.curator.framework.state.ConnectionState;
@@ -79,6 +82,8 @@ public final class QueueEngine {
 
     // what this consumer believes is claimable, oldest first; guarded by this
     private final Deque<String> candidates = new ArrayDeque<>();
+    // tasks a batch claimed ahead, for the consumer threads' next calls; guarded by this
+    private final Deque<Claimed> ready = new ArrayDeque<>();
 
     // the idle line; guarded by lineLock
     private final Object lineLock = new Object();
@@ -467,6 +472,21 @@ public final class QueueEngine {
      * flight, so no claim is left that no thread holds.
      */
     public Claimed claim(long timeoutNanos, BooleanSupplier stop) throws InterruptedException {
+        return claim(timeoutNanos, stop, 1);
+    }
+
+    /**
+     * Like {@link #claim(long, BooleanSupplier)}, claiming up to {@code batch} tasks at once when it
+     * has to go to ZooKeeper: the first is returned, the others wait in this engine for the next
+     * calls ({@link #takeReady()} hands them out without a request). Only a caller that will keep
+     * claiming (a consumer loop) may ask for more than one: a claim taken ahead is held by nobody
+     * until then.
+     */
+    public Claimed claim(long timeoutNanos, BooleanSupplier stop, int batch) throws InterruptedException {
+        Claimed ready = takeReady();
+        if (ready != null) {
+            return ready;
+        }
         synchronized (lineLock) {
             if (claimers++ == 0) {
                 // hear the connection while anyone waits here: a watch may die with the session
@@ -474,20 +494,24 @@ public final class QueueEngine {
             }
         }
         try {
-            return claimOrTimeOut(timeoutNanos, stop);
+            return claimOrTimeOut(timeoutNanos, stop, batch);
         } finally {
             leaveLineIfIdle();
         }
     }
 
-    private Claimed claimOrTimeOut(long timeoutNanos, BooleanSupplier stop) throws InterruptedException {
+    private Claimed claimOrTimeOut(long timeoutNanos, BooleanSupplier stop, int batch) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             if (stop.getAsBoolean()) {
                 return null;
             }
-            String path = nextCandidate();
-            if (path == null) {
+            Claimed ready = takeReady();
+            if (ready != null) {
+                return ready;
+            }
+            List<String> paths = nextCandidates(batch);
+            if (paths.isEmpty()) {
                 if (!refill()) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
@@ -497,9 +521,10 @@ public final class QueueEngine {
                 }
                 continue;
             }
-            Claimed claimed = tryClaim(path);
-            if (claimed != null) {
-                return claimed;
+            List<Claimed> claimed = tryClaimAll(paths);
+            if (!claimed.isEmpty()) {
+                addReady(claimed.subList(1, claimed.size()));
+                return claimed.get(0);
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException();
@@ -511,8 +536,42 @@ public final class QueueEngine {
         }
     }
 
-    private synchronized String nextCandidate() {
-        return candidates.pollFirst();
+    private synchronized List<String> nextCandidates(int max) {
+        List<String> paths = new ArrayList<>(Math.min(max, candidates.size()));
+        while (paths.size() < max && !candidates.isEmpty()) {
+            paths.add(candidates.pollFirst());
+        }
+        return paths;
+    }
+
+    /**
+     * A task claimed ahead by a batch, if any: handed out without a request. One whose claim went
+     * with an expired session is dropped (the task is delivered again, to whoever claims it).
+     */
+    public synchronized Claimed takeReady() {
+        Claimed c;
+        while ((c = ready.pollFirst()) != null) {
+            if (c.sessionId() == 0 || Sessions.isCurrent(curator, c.sessionId())) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private synchronized void addReady(List<Claimed> claimed) {
+        ready.addAll(claimed);
+    }
+
+    /** Gives back every task claimed ahead that no thread took (a consumer stopping). */
+    public void releaseReady() {
+        Claimed c;
+        while ((c = takeReady()) != null) {
+            try {
+                giveBack(c);
+            } catch (RuntimeException e) {
+                LOG.info("queue '{}': could not give back task {} claimed ahead: {}", queueName, c.id(), e.getMessage());
+            }
+        }
     }
 
     /** Puts a released task back at the front of this consumer's line. */
@@ -594,75 +653,194 @@ public final class QueueEngine {
     }
 
     /**
-     * One transaction: the task still at the version we read (bumped: one more delivery) and our
-     * ephemeral claim created. A task out of attempts goes to the dead letters instead.
+     * Claims what it can of {@code paths}, each task in its own transaction: the task still at the
+     * version we read (bumped: one more delivery) and our ephemeral claim created. The reads go out
+     * together, then the claims together, so a batch costs about two round trips and a task taken
+     * by another consumer costs only itself. A task out of attempts goes to the dead letters instead.
+     *
+     * <p>A claim whose outcome stays unknown (connection lost, the wait below passed) is recorded
+     * as in doubt and settled by the next refill: given back if it landed.
      */
-    private Claimed tryClaim(String path) {
-        String id = layout.taskId(path);
-        // what our claim node holds: a token that, after an ambiguous outcome, tells our claim from
-        // another's, then who holds it and since when (for operators)
-        byte[] token = ClaimNode.newData(consumerId);
-        Stat stat = new Stat();
-        byte[] payload;
-        try {
-            payload = curator.getData().storingStatIn(stat).forPath(path);
-        } catch (KeeperException.NoNodeException acked) {
-            skipAhead();
-            return null;
-        } catch (Exception e) {
-            throw ZkErrors.translate(e, "claiming task " + id + " of queue '" + queueName + "'");
+    private List<Claimed> tryClaimAll(List<String> paths) throws InterruptedException {
+        // the bound of one batch: what a request may take on a live connection
+        Deadline deadline = Deadline.forClosing(curator);
+        List<CompletableFuture<CuratorEvent>> reads = new ArrayList<>(paths.size());
+        for (String path : paths) {
+            reads.add(Background.send(cb -> curator.getData().inBackground(cb).forPath(path)));
+        }
+        long sessionBefore = Sessions.currentSessionId(curator);
+        List<Attempt> sent = new ArrayList<>(paths.size());
+        Exception failure = null;
+        boolean taken = false;
+        for (int i = 0; i < paths.size(); i++) {
+            String path = paths.get(i);
+            String id = layout.taskId(path);
+            CuratorEvent read;
+            try {
+                read = Background.await(deadline, reads.get(i));
+            } catch (InterruptedException e) {
+                settleLater(sent);
+                throw e;
+            } catch (Exception e) {
+                failure = e;
+                continue;
+            }
+            if (read.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                taken = true;  // acknowledged by someone
+                continue;
+            }
+            if (read.getResultCode() != KeeperException.Code.OK.intValue()) {
+                failure = KeeperException.create(KeeperException.Code.get(read.getResultCode()), path);
+                continue;
+            }
+            Stat stat = read.getStat();
+            byte[] payload = read.getData();
+            if (stat.getVersion() >= maxAttempts) {
+                try {
+                    deadLetter(id, payload, stat.getVersion(), stat.getCtime(), null);
+                } catch (Exception e) {
+                    failure = e;
+                }
+                continue;
+            }
+            // what our claim node holds: a token that, after an ambiguous outcome, tells our claim
+            // from another's, then who holds it and since when (for operators)
+            byte[] token = ClaimNode.newData(consumerId);
+            Attempt a = new Attempt(id, path, payload, stat, token);
+            a.reply = Background.send(cb -> curator.transaction().inBackground(cb).forOperations(
+                    curator.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, payload),
+                    curator.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(layout.claimPath(id), token)));
+            sent.add(a);
+        }
+        List<Claimed> claimed = new ArrayList<>(sent.size());
+        List<Attempt> refused = new ArrayList<>();
+        for (int i = 0; i < sent.size(); i++) {
+            Attempt a = sent.get(i);
+            CuratorEvent reply;
+            try {
+                reply = Background.await(deadline, a.reply);
+            } catch (InterruptedException e) {
+                settleLater(sent.subList(i, sent.size()));
+                addReady(claimed);
+                throw e;
+            } catch (Exception e) {
+                settleLater(List.of(a));
+                failure = e;
+                continue;
+            }
+            KeeperException.Code code = KeeperException.Code.get(reply.getResultCode());
+            switch (code) {
+                case OK -> claimed.add(new Claimed(a.id, a.payload, a.stat.getVersion() + 1, a.stat.getCtime(),
+                        sessionOf(sessionBefore)));
+                // Claimed by another consumer or acknowledged -- or our own claim, applied, its reply
+                // lost and Curator's retry then failing on the version our claim bumped.
+                case NONODE, NODEEXISTS, BADVERSION -> refused.add(a);
+                default -> {
+                    settleLater(List.of(a));
+                    failure = KeeperException.create(code, a.path);
+                }
+            }
         }
         try {
-            if (stat.getVersion() >= maxAttempts) {
-                deadLetter(id, payload, stat.getVersion(), stat.getCtime(), null);
-                return null;
-            }
-            long sessionBefore = Sessions.currentSessionId(curator);
-            curator.transaction().forOperations(
-                    curator.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, payload),
-                    curator.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(layout.claimPath(id), token));
-            return new Claimed(id, payload, stat.getVersion() + 1, stat.getCtime(), sessionOf(sessionBefore));
-        } catch (KeeperException.NoNodeException | KeeperException.NodeExistsException | KeeperException.BadVersionException taken) {
-            // Claimed by another consumer or acknowledged -- or our own claim, applied, its reply lost
-            // and Curator's retry then failing on the version our claim bumped.
-            Claimed ours = ourClaim(id, token, payload, stat.getCtime());
-            if (ours != null) {
-                return ours;
-            }
-            skipAhead();
-            return null;
-        } catch (Exception e) {
-            // the claim may have been applied (connection lost, caller interrupted): settle it later
-            inDoubt(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
-            throw ZkErrors.translate(e, "claiming task " + id + " of queue '" + queueName + "'");
+            claimed.addAll(oursAmong(refused));
+        } catch (InterruptedException e) {
+            addReady(claimed);
+            throw e;
+        }
+        taken |= claimed.size() < sent.size();
+        if (taken) {
+            // another consumer works here too: move on past it, further the more we take at once
+            skipAhead(8 * paths.size());
+        }
+        if (claimed.isEmpty() && failure != null) {
+            throw ZkErrors.translate(failure, "claiming a task of queue '" + queueName + "'");
+        }
+        return claimed;
+    }
+
+    /** One task of a batch: what was read, and the reply to our claim. */
+    private static final class Attempt {
+        final String id;
+        final String path;
+        final byte[] payload;
+        final Stat stat;
+        final byte[] token;
+        CompletableFuture<CuratorEvent> reply;
+
+        Attempt(String id, String path, byte[] payload, Stat stat, byte[] token) {
+            this.id = id;
+            this.path = path;
+            this.payload = payload;
+            this.stat = stat;
+            this.token = token;
         }
     }
 
-    /** Our claim on {@code id} if the claim node holds {@code token}; null if it is not ours. */
-    private Claimed ourClaim(String id, byte[] token, byte[] payload, long createdMillis) {
-        try {
-            byte[] holder = curator.getData().forPath(layout.claimPath(id));
-            if (!Arrays.equals(holder, token)) {
-                return null;
+    private void settleLater(List<Attempt> attempts) {
+        for (Attempt a : attempts) {
+            inDoubt(new Doubt(Doubt.Kind.CLAIM, a.id, a.token, a.stat.getVersion() + 1));
+        }
+    }
+
+    /** The refused claims that are ours after all (applied, reply lost), read back together. */
+    private List<Claimed> oursAmong(List<Attempt> refused) throws InterruptedException {
+        if (refused.isEmpty()) {
+            return List.of();
+        }
+        Deadline deadline = Deadline.forClosing(curator);
+        List<CompletableFuture<CuratorEvent>> holders = new ArrayList<>(refused.size());
+        for (Attempt a : refused) {
+            holders.add(Background.send(cb -> curator.getData().inBackground(cb).forPath(layout.claimPath(a.id))));
+        }
+        List<Claimed> ours = new ArrayList<>();
+        for (int i = 0; i < refused.size(); i++) {
+            Attempt a = refused.get(i);
+            CuratorEvent holder;
+            try {
+                holder = Background.await(deadline, holders.get(i));
+            } catch (InterruptedException e) {
+                settleLater(refused.subList(i, refused.size()));
+                throw e;
+            } catch (Exception e) {
+                settleLater(List.of(a));
+                continue;
             }
+            if (holder.getResultCode() == KeeperException.Code.OK.intValue() && Arrays.equals(holder.getData(), a.token)) {
+                Claimed c = adopt(a);
+                if (c != null) {
+                    ours.add(c);
+                }
+            } else if (holder.getResultCode() != KeeperException.Code.OK.intValue()
+                    && holder.getResultCode() != KeeperException.Code.NONODE.intValue()) {
+                settleLater(List.of(a));
+            }
+        }
+        return ours;
+    }
+
+    /**
+     * Our claim, found holding our token after a refused retry: taken over as if the claim had
+     * answered, with the session it lives on if that is still ours. Null if it went meanwhile; in
+     * doubt (settled later) if it cannot be read now.
+     */
+    private Claimed adopt(Attempt a) {
+        try {
             long sessionBefore = Sessions.currentSessionId(curator);
-            Stat claimStat = curator.checkExists().forPath(layout.claimPath(id));
-            Stat task = curator.checkExists().forPath(layout.taskPath(id));
+            Stat claimStat = curator.checkExists().forPath(layout.claimPath(a.id));
+            Stat task = curator.checkExists().forPath(layout.taskPath(a.id));
             if (task == null || claimStat == null) {
                 return null;
             }
             long session = claimStat.getEphemeralOwner() == sessionBefore ? sessionOf(sessionBefore) : 0;
-            return new Claimed(id, payload, task.getVersion(), createdMillis, session);
-        } catch (KeeperException.NoNodeException notOurs) {
-            return null;
+            return new Claimed(a.id, a.payload, task.getVersion(), a.stat.getCtime(), session);
         } catch (Exception e) {
-            inDoubt(new Doubt(Doubt.Kind.CLAIM, id, token, -1));
-            throw ZkErrors.translate(e, "reading back the claim on task " + id + " of queue '" + queueName + "'");
+            settleLater(List.of(a));
+            return null;
         }
     }
 
-    private synchronized void skipAhead() {
-        int skip = ThreadLocalRandom.current().nextInt(Math.min(8, candidates.size() + 1));
+    private synchronized void skipAhead(int span) {
+        int skip = ThreadLocalRandom.current().nextInt(Math.min(span, candidates.size() + 1));
         for (int i = 0; i < skip; i++) {
             candidates.addLast(candidates.pollFirst());
         }
@@ -764,6 +942,38 @@ public final class QueueEngine {
         }
     }
 
+    /**
+     * Gives back a task we claimed but never handed to a handler, without counting that claim as a
+     * delivery. A ZooKeeper version cannot go down, so the task node is written anew under the same
+     * name (its place in the line kept) and bumped back to the deliveries it had before, in one
+     * transaction with the claim's delete. Its enqueue time becomes now. Quiet if the claim is gone.
+     */
+    void giveBack(Claimed task) {
+        giveBack(task.id(), task.payload(), task.version());
+    }
+
+    private void giveBack(String id, byte[] payload, int claimedVersion) {
+        String path = layout.taskPath(id);
+        try {
+            List<CuratorOp> ops = new ArrayList<>();
+            ops.add(curator.transactionOp().delete().withVersion(claimedVersion).forPath(path));
+            ops.add(curator.transactionOp().create().forPath(path, payload));
+            for (int delivered = 0; delivered < claimedVersion - 1; delivered++) {
+                ops.add(curator.transactionOp().setData().forPath(path, payload));
+            }
+            ops.add(curator.transactionOp().delete().forPath(layout.claimPath(id)));
+            curator.transaction().forOperations(ops);
+            pushFront(path);
+            signals.release();
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+            // the claim is gone already (lost with the session, or our own give-back retried after a
+            // lost reply): either way the task is free for others
+        } catch (Exception e) {
+            inDoubt(new Doubt(Doubt.Kind.RELEASE, id, null, claimedVersion));
+            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+        }
+    }
+
     // ---- claims in doubt: ours on the server, held by no thread ----
 
     /** A claim, ack or release whose outcome is unknown: settled at the next chance. */
@@ -813,8 +1023,20 @@ public final class QueueEngine {
                     return;
                 }
                 if (Arrays.equals(holder, d.token())) {
-                    // our claim landed but nobody handles the task: give it back
-                    curator.delete().quietly().forPath(claim);
+                    // our claim landed but nobody handles the task: give it back, not counted as a delivery
+                    Stat stat = new Stat();
+                    byte[] payload;
+                    try {
+                        payload = curator.getData().storingStatIn(stat).forPath(layout.taskPath(d.id()));
+                    } catch (KeeperException.NoNodeException gone) {
+                        curator.delete().quietly().forPath(claim);
+                        return;
+                    }
+                    if (stat.getVersion() == d.version()) {
+                        giveBack(d.id(), payload, d.version());
+                    } else {
+                        curator.delete().quietly().forPath(claim);
+                    }
                     LOG.info("queue '{}': gave back task {}, claimed by a request whose outcome was unknown", queueName, d.id());
                 }
             }
