@@ -8,6 +8,7 @@ import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Options;
 import dev.zkrecipes.core.internal.RecipePaths;
+import dev.zkrecipes.queue.internal.Capacity;
 import dev.zkrecipes.queue.internal.QueueEngine;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,6 +70,7 @@ public final class TaskQueue<T> {
     private final QueueEngine engine;
     private final Duration claimTimeout;
     private final ZkRecipes zk;
+    private final Capacity capacity;
 
     private TaskQueue(Builder<T> b) {
         this.zk = b.zk;
@@ -79,6 +81,7 @@ public final class TaskQueue<T> {
             engine.consumerId(b.consumerId);
         }
         this.claimTimeout = b.claimTimeout;
+        this.capacity = b.capacity == null ? null : new Capacity(b.name, b.capacity, b.waitForRoom, engine::size);
     }
 
     /**
@@ -98,9 +101,19 @@ public final class TaskQueue<T> {
      * @throws NullPointerException if {@code payload} is null
      * @throws SerializationException if the serializer fails (nothing is sent)
      * @throws dev.zkrecipes.core.PayloadTooLargeException if it is over the size limit (nothing is sent)
+     * @throws QueueFullException if the queue has a {@link Builder#capacity capacity}, is full and no
+     *         room came within the configured wait (nothing is sent)
      */
     public String put(T payload) {
-        return engine.put(List.of(bytes(requireNonNull(payload, "payload")))).get(0);
+        byte[] bytes = bytes(requireNonNull(payload, "payload"));
+        admit(1);
+        return engine.put(List.of(bytes)).get(0);
+    }
+
+    private void admit(int tasks) {
+        if (capacity != null) {
+            capacity.admit(tasks);
+        }
     }
 
     /**
@@ -112,9 +125,13 @@ public final class TaskQueue<T> {
      *
      * @throws SerializationException if the serializer fails (nothing is sent)
      * @throws dev.zkrecipes.core.PayloadTooLargeException if it is over the size limit (nothing is sent)
+     * @throws QueueFullException if the queue has a {@link Builder#capacity capacity}, is full and no
+     *         room came within the configured wait (nothing is sent; this call may wait for room)
      */
     public CompletableFuture<String> putAsync(T payload) {
-        return engine.putAsync(bytes(requireNonNull(payload, "payload")));
+        byte[] bytes = bytes(requireNonNull(payload, "payload"));
+        admit(1);
+        return engine.putAsync(bytes);
     }
 
     /**
@@ -123,6 +140,8 @@ public final class TaskQueue<T> {
      * @return their ids, in order
      * @throws dev.zkrecipes.core.PayloadTooLargeException if the batch does not fit in one
      *         transaction (about 1 MiB in all); nothing is sent: split the batch
+     * @throws QueueFullException if the queue has a {@link Builder#capacity capacity} and the whole
+     *         batch did not fit within the configured wait (nothing is sent)
      */
     public List<String> putAll(List<T> payloads) {
         requireNonNull(payloads, "payloads");
@@ -133,6 +152,7 @@ public final class TaskQueue<T> {
         for (int i = 0; i < payloads.size(); i++) {
             all.add(bytes(requireNonNull(payloads.get(i), "payloads[" + i + "]")));
         }
+        admit(all.size());
         return engine.put(all);
     }
 
@@ -590,6 +610,8 @@ public final class TaskQueue<T> {
         private boolean maxAttemptsSet;
         private String consumerId;
         private Duration claimTimeout;
+        private Integer capacity;
+        private Duration waitForRoom;
 
         private Builder(ZkRecipes zk, String name, Serializer<T> serializer) {
             this.zk = requireNonNull(zk, "zk");
@@ -605,13 +627,14 @@ public final class TaskQueue<T> {
         }
 
         /**
-         * Tasks per bucket before producers move to the next (default 1000; 10 to 50,000). Every
-         * consumer read lists one bucket, so this bounds what any read returns.
+         * Tasks per bucket before producers move to the next (default 1000; 100 to 10,000). Every
+         * consumer read lists one bucket, so this bounds what any read returns; the lower bound keeps
+         * the list of buckets itself small (10,000 buckets, about 150 KB, for a million tasks).
          */
         public Builder<T> bucketSize(int bucketSize) {
             Options.once(bucketSizeSet ? this : null, "bucketSize");
-            if (bucketSize < 10 || bucketSize > 50_000) {
-                throw new IllegalArgumentException("bucketSize must be 10 to 50000, got " + bucketSize);
+            if (bucketSize < 100 || bucketSize > 10_000) {
+                throw new IllegalArgumentException("bucketSize must be 100 to 10000, got " + bucketSize);
             }
             this.bucketSize = bucketSize;
             bucketSizeSet = true;
@@ -668,6 +691,30 @@ public final class TaskQueue<T> {
          *
          * @throws IllegalStateException if the client is not started
          */
+        /**
+         * Bounds the tasks waiting in the queue (claimed ones included): a put that finds it full
+         * waits up to {@code waitForRoom} for consumers to make room (zero: not at all), then fails
+         * with {@link QueueFullException}, sending nothing. Off by default.
+         *
+         * <p>Counting the queue takes two round trips, so producers count now and then rather than
+         * before every put (every put once close to the bound). It is a soft bound: producers
+         * racing for the last room may pass it by one put each. A put that waits for room polls the count with back-off
+         * (10 ms doubling to 200 ms). Connection loss while counting fails the put with
+         * {@link dev.zkrecipes.core.ConnectionLossException}, nothing sent.
+         *
+         * @throws IllegalArgumentException if {@code capacity} is not positive or {@code waitForRoom} is negative
+         */
+        public Builder<T> capacity(int capacity, Duration waitForRoom) {
+            requireNonNull(waitForRoom, "waitForRoom");
+            Options.once(this.capacity, "capacity");
+            if (capacity < 1) {
+                throw new IllegalArgumentException("capacity must be positive, got " + capacity);
+            }
+            this.waitForRoom = Options.nonNegative(waitForRoom, "waitForRoom");
+            this.capacity = capacity;
+            return this;
+        }
+
         public TaskQueue<T> build() {
             zk.checkStarted();
             // nothing is created here: the first put makes the queue's nodes, reads create nothing

@@ -194,7 +194,7 @@ class TaskQueueIT {
 
     @Test
     void aLargeBacklogNeverPutsMoreThanABucketUnderOneParent() throws Exception {
-        int bucket = 50;
+        int bucket = 100;
         TaskQueue<String> q = TaskQueue.builder(zk, name, Serializers.utf8()).bucketSize(bucket).build();
         int total = 3000;
         for (int i = 0; i < total; i += 25) {
@@ -232,12 +232,14 @@ class TaskQueueIT {
 
     @Test
     void aProcessThatOnlyConsumesFollowsTheTailAndRemovesDrainedBuckets() throws Exception {
-        TaskQueue<String> producer = TaskQueue.builder(zk, name, Serializers.utf8()).bucketSize(10).build();
-        TaskQueue<String> consumer = TaskQueue.builder(other, name, Serializers.utf8()).bucketSize(10).build();
-        for (int i = 0; i < 50; i++) {
-            producer.put("t" + i);
+        TaskQueue<String> producer = TaskQueue.builder(zk, name, Serializers.utf8()).bucketSize(100).build();
+        TaskQueue<String> consumer = TaskQueue.builder(other, name, Serializers.utf8()).bucketSize(100).build();
+        List<String> tasks = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            tasks.add("t" + i);
         }
-        for (int i = 0; i < 50; i++) {
+        producer.putAll(tasks);
+        for (int i = 0; i < 500; i++) {
             consumer.poll(WAIT).orElseThrow().ack();
         }
         assertThat(consumer.poll(Duration.ofMillis(200))).isEmpty();
