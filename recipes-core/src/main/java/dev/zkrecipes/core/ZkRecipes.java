@@ -5,6 +5,7 @@ import static dev.zkrecipes.core.internal.Options.once;
 import static dev.zkrecipes.core.internal.Options.positive;
 
 import dev.zkrecipes.core.internal.Lifecycle;
+import dev.zkrecipes.core.internal.Retries;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -264,7 +265,8 @@ public final class ZkRecipes implements AutoCloseable {
                     .connectString(connectString)
                     .sessionTimeoutMs(millis(sessionTimeout, Duration.ofSeconds(15)))
                     .connectionTimeoutMs(millis(connectionTimeout, Duration.ofSeconds(5)))
-                    .retryPolicy(retryPolicy != null ? retryPolicy : new ExponentialBackoffRetry(100, 8, 3000));
+                    // counting retries lets a recipe tell its own lost-reply write from another's
+                    .retryPolicy(Retries.tracking(retryPolicy != null ? retryPolicy : new ExponentialBackoffRetry(100, 8, 3000)));
             if (namespace != null) {
                 b.namespace(namespace);
             }

@@ -443,8 +443,9 @@ public final class TaskQueue<T> {
      * deleted in its own transaction, so a purge cut short (connection lost past the retry policy:
      * {@link dev.zkrecipes.core.ConnectionLossException}) leaves the tasks it did not reach.
      *
-     * @return how many tasks were deleted; a delete whose reply was lost is not counted, so this
-     *         may be lower than what was deleted
+     * @return how many tasks were deleted; a delete whose reply was lost and whose retry found the
+     *         task gone is counted as ours (an unclaimed task acknowledged in that same moment would
+     *         be miscounted)
      */
     public int purge() {
         zk.checkStarted();
@@ -456,9 +457,9 @@ public final class TaskQueue<T> {
      * deletes the letter, in one transaction: both happen or neither.
      *
      * <p>Connection loss: past the retry policy, {@link dev.zkrecipes.core.ConnectionLossException}
-     * (outcome unknown). Known gap: if the reply is lost after the transaction applied, the retry
-     * finds no letter and this returns empty although the task was requeued; look at
-     * {@link #deadLetters} and {@link #peek} before requeueing again.
+     * (outcome unknown). Also when the reply was lost and Curator's retry found the letter gone: the
+     * first request may have requeued it, so this says "unknown" rather than "no such letter"; look
+     * at {@link #peek} before requeueing again.
      *
      * @return the new task's id, or empty if there is no such dead letter
      * @throws NullPointerException if {@code id} is null
@@ -474,8 +475,9 @@ public final class TaskQueue<T> {
      * hold claims lose them (their acks fail). For operators.
      *
      * <p>Connection loss: Curator keeps deleting in the background ({@code guaranteed}); past the
-     * retry policy this throws {@link dev.zkrecipes.core.ConnectionLossException}. A retry after a
-     * lost reply may find nothing and report false although this call deleted the queue.
+     * retry policy this throws {@link dev.zkrecipes.core.ConnectionLossException}. So does a retry
+     * after a lost reply that finds nothing (this call may have deleted it: outcome unknown, but
+     * the queue is gone either way); false means it did not exist.
      *
      * @return true if it existed
      * @throws IllegalArgumentException if {@code name} is not a valid recipe name

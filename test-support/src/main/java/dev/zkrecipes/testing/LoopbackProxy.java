@@ -97,10 +97,12 @@ public final class LoopbackProxy implements AutoCloseable {
         private int picked; // requests whose reply is awaited or was dropped
         private int lost;
         private boolean disarmed;
+        private int toSkip; // matching requests still to let through untouched
 
-        private LostReply(int count, Set<Integer> opcodes) {
+        private LostReply(int count, Set<Integer> opcodes, int skip) {
             this.count = count;
             this.opcodes = opcodes;
+            this.toSkip = skip;
         }
 
         /** Replies dropped so far (each with its connection reset). */
@@ -146,6 +148,10 @@ public final class LoopbackProxy implements AutoCloseable {
         /** Takes one of the requests still to be picked, if {@code opcode} is one of ours. */
         private synchronized boolean pick(int opcode) {
             if (disarmed || picked >= count || !opcodes.contains(opcode)) {
+                return false;
+            }
+            if (toSkip > 0) {
+                toSkip--;
                 return false;
             }
             picked++;
@@ -277,10 +283,25 @@ public final class LoopbackProxy implements AutoCloseable {
      * @return the fault, to wait until the replies have been dropped
      */
     public LostReply loseReplies(int count, int... opcodes) {
+        return arm(count, 0, opcodes);
+    }
+
+    /**
+     * Like {@link #loseNextReply(int...)}, but lets the first {@code skip} matching requests through
+     * untouched: loses the reply to the {@code skip + 1}-th, e.g. the last delete of a known sequence.
+     */
+    public LostReply loseReplyAfter(int skip, int... opcodes) {
+        if (skip < 0) {
+            throw new IllegalArgumentException("skip must not be negative: " + skip);
+        }
+        return arm(1, skip, opcodes);
+    }
+
+    private LostReply arm(int count, int skip, int... opcodes) {
         if (count < 1) {
             throw new IllegalArgumentException("count must be positive: " + count);
         }
-        LostReply next = new LostReply(count, opcodeSet(opcodes));
+        LostReply next = new LostReply(count, opcodeSet(opcodes), skip);
         LostReply previous = armed;
         armed = next;
         if (previous != null) {

@@ -1,11 +1,13 @@
 package dev.zkrecipes.queue.internal;
 
+import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.PayloadLimit;
+import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.ZkErrors;
@@ -62,6 +64,8 @@ public final class QueueEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(QueueEngine.class);
     /** How often an idle consumer looks at its stop flag (a local check, no request). */
+    /** No request sent yet, so no retry to count. */
+    private static final long NOT_SENT = Long.MIN_VALUE;
     private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     /** A claimed task: where it is, what it holds, and the version our claim gave it. */
@@ -1213,15 +1217,21 @@ public final class QueueEngine {
                     continue;
                 }
                 String claim = layout.claimPath(p.id());
+                long retriesBefore = Retries.onThisThread();
                 try {
                     curator.transaction().forOperations(
                             curator.transactionOp().create().withMode(CreateMode.EPHEMERAL).forPath(claim),
                             curator.transactionOp().delete().forPath(claim),
                             curator.transactionOp().delete().withVersion(p.deliveries()).forPath(layout.taskPath(p.id())));
                     purged++;
-                } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException
-                        | KeeperException.BadVersionException taken) {
-                    // claimed or acknowledged meanwhile
+                } catch (KeeperException.NoNodeException gone) {
+                    // acknowledged meanwhile -- or, after a retry, almost surely our own delete whose
+                    // reply was lost (an unclaimed task is rarely claimed and acked in that moment)
+                    if (Retries.since(curator, retriesBefore)) {
+                        purged++;
+                    }
+                } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException taken) {
+                    // claimed meanwhile
                 } catch (Exception e) {
                     throw ZkErrors.translate(e, "purging queue '" + queueName + "'");
                 }
@@ -1243,6 +1253,7 @@ public final class QueueEngine {
         ensureCreated();
         for (int attempt = 0; attempt < 10; attempt++) {
             String letterPath = layout.deadPath(id);
+            long retriesBefore = NOT_SENT;
             try {
                 byte[] letter;
                 try {
@@ -1256,6 +1267,7 @@ public final class QueueEngine {
                 b.getLong();
                 byte[] payload = new byte[b.remaining()];
                 b.get(payload);
+                retriesBefore = Retries.onThisThread();
                 List<CuratorTransactionResult> results = curator.transaction().forOperations(
                         curator.transactionOp().create().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
                                 .forPath(ZKPaths.makePath(layout.bucket(tailBucket), "t-"), payload),
@@ -1263,6 +1275,12 @@ public final class QueueEngine {
                 return relocateIfOverflowed(results.get(0).getResultPath(), payload);
             } catch (KeeperException.NoNodeException gone) {
                 if (!exists(layout.deadPath(id)) && !exists(layout.dead + "/" + id.replace('/', '-'))) {
+                    if (retriesBefore != NOT_SENT && Retries.since(curator, retriesBefore)) {
+                        throw new ConnectionLossException("requeueing dead letter " + id + " of queue '" + queueName
+                                + "': the connection was lost and the retried request found the letter gone, so the"
+                                + " first request may have requeued it (outcome unknown); look at peek() before"
+                                + " requeueing again", gone);
+                    }
                     return null;
                 }
                 try {
@@ -1280,11 +1298,17 @@ public final class QueueEngine {
 
     /** Deletes the whole queue: tasks, claims, dead letters. Consumers holding claims then lose them. */
     public boolean deleteQueue() {
+        long retriesBefore = Retries.onThisThread();
         try {
             curator.delete().guaranteed().deletingChildrenIfNeeded().forPath(layout.base);
             tailBucket = -1;
             return true;
         } catch (KeeperException.NoNodeException none) {
+            if (Retries.since(curator, retriesBefore)) {
+                throw new ConnectionLossException("deleting queue '" + queueName + "': the connection was lost and the"
+                        + " retried request found nothing, so this call may have deleted it (outcome unknown); the"
+                        + " queue does not exist now", none);
+            }
             return false;
         } catch (Exception e) {
             throw ZkErrors.translate(e, "deleting queue '" + queueName + "'");
