@@ -572,7 +572,7 @@ class QueuePrefetchIT {
         expected.removeAll(returned);
         try {
             await("every task not finished by the hung consumer handled by another (claimTimeout 1 s)")
-                    .atMost(Duration.ofSeconds(6))
+                    .atMost(Duration.ofSeconds(5))
                     .until(() -> bySecond.containsAll(expected));
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             Set<String> missing = new HashSet<>(expected);

@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 import dev.zkrecipes.core.LeadershipLostException;
 import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.queue.ConsumeOptions;
 import dev.zkrecipes.queue.Serializers;
+import dev.zkrecipes.queue.Subscription;
 import dev.zkrecipes.queue.Task;
 import dev.zkrecipes.queue.TaskQueue;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.ProxiedClient;
 import dev.zkrecipes.testing.EmbeddedZk;
+import dev.zkrecipes.testing.LoopbackProxy.Opcodes;
 import dev.zkrecipes.testing.ZkServers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -27,7 +31,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * No loss, no acknowledged redelivery: producers and consumers on separate clients, 10,000 tasks,
- * consumer sessions expired at random on the server while they hold claims.
+ * under a mix of faults while consumers hold claims: sessions expired on the server, claim and ack
+ * replies lost after the server applied them, polling threads interrupted mid-request, and a
+ * consume() handler that throws an {@link Error} now and then. At the end no claim is left.
  */
 class TaskQueueFaultIT {
 
@@ -49,6 +55,7 @@ class TaskQueueFaultIT {
         List<ZkRecipes> producers = new ArrayList<>();
         List<ProxiedClient> consumers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
+        List<Subscription> subscriptions = new ArrayList<>();
         try {
             for (int p = 0; p < 3; p++) {
                 ZkRecipes producerZk = Clients.connect(zk.connectString());
@@ -73,10 +80,26 @@ class TaskQueueFaultIT {
                     }
                 }, "producer-" + p));
             }
+            List<Thread> pollers = new ArrayList<>();
+            AtomicInteger errorsThrown = new AtomicInteger();
             for (int c = 0; c < 4; c++) {
                 ProxiedClient client = ProxiedClient.connect(zk.connectString(), zk.port(), Duration.ofSeconds(2));
                 consumers.add(client);
                 TaskQueue<String> q = TaskQueue.builder(client.zk(), "no-loss", Serializers.utf8()).build();
+                if (c == 3) {
+                    // a subscription whose handler sometimes fails with an Error: released, delivered again
+                    subscriptions.add(q.consume(task -> {
+                        if (ThreadLocalRandom.current().nextInt(100) == 0) {
+                            errorsThrown.incrementAndGet();
+                            throw new AssertionError("a handler bug on " + task.id());
+                        }
+                        if (acked.containsKey(task.payload())) {
+                            redeliveredAfterAck.incrementAndGet();
+                        }
+                        processed.computeIfAbsent(task.payload(), k -> new AtomicInteger()).incrementAndGet();
+                    }, ConsumeOptions.concurrency(2)));
+                    continue;
+                }
                 for (int t = 0; t < 2; t++) {
                     threads.add(new Thread(() -> {
                         while (!stop.get()) {
@@ -97,42 +120,62 @@ class TaskQueueFaultIT {
                             } catch (ZkRecipeException e) {
                                 // the session is being replaced: poll again
                             } catch (InterruptedException e) {
-                                return;
+                                // interrupted by the fault mix, maybe mid-claim: poll again
                             }
                         }
                     }, "consumer-" + c + "-" + t));
+                    pollers.add(threads.get(threads.size() - 1));
                 }
             }
             threads.forEach(Thread::start);
+            int lostReplies = 0;
+            int interrupts = 0;
             int expiries = 0;
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             while (processed.size() < TASKS && System.nanoTime() < deadline) {
                 await().pollDelay(Duration.ofMillis(400 + random.nextInt(600))).atMost(Duration.ofSeconds(5)).until(() -> true);
-                if (expiries < 8) {
-                    ProxiedClient victim = consumers.get(random.nextInt(consumers.size()));
-                    if (victim.zk().curator().getZookeeperClient().isConnected()) {
-                        victim.expireSession();
-                        expiries++;
+                ProxiedClient victim = consumers.get(random.nextInt(consumers.size()));
+                switch (random.nextInt(3)) {
+                    case 0 -> {
+                        if (expiries < 8 && victim.zk().curator().getZookeeperClient().isConnected()) {
+                            victim.expireSession();
+                            expiries++;
+                        }
+                    }
+                    case 1 -> {
+                        // the next claim or ack of that client: applied, its reply lost, the connection reset
+                        victim.proxy().loseNextReply(Opcodes.MULTI);
+                        lostReplies++;
+                    }
+                    default -> {
+                        pollers.get(random.nextInt(pollers.size())).interrupt();
+                        interrupts++;
                     }
                 }
             }
             TaskQueue<String> check = TaskQueue.builder(producers.get(0), "no-loss", Serializers.utf8()).build();
             // an ack whose reply was lost with its session may have been applied: the queue tells
             await().atMost(Duration.ofSeconds(60)).until(() -> processed.size() >= TASKS && check.size() == 0);
+            // claims whose outcome was unknown are given back by the consumers that made them
+            await().atMost(Duration.ofSeconds(30)).until(() -> check.claims().isEmpty());
             stop.set(true);
+            subscriptions.forEach(Subscription::close);
             for (Thread t : threads) {
                 t.join(10_000);
             }
-            System.out.println("TaskQueueFaultIT: " + expiries + " session expiries, " + lostClaims.get()
+            System.out.println("TaskQueueFaultIT: " + expiries + " session expiries, " + lostReplies + " lost replies armed, "
+                    + interrupts + " interrupts, " + errorsThrown.get() + " handler errors, " + lostClaims.get()
                     + " acks refused on lost claims, " + processed.values().stream().filter(n -> n.get() > 1).count()
                     + " tasks processed more than once");
-            assertThat(expiries).isPositive();
+            assertThat(expiries + lostReplies + interrupts).isPositive();
+            assertThat(check.claims()).isEmpty();
             assertThat(processed).hasSize(TASKS);
             assertThat(acked.values()).allMatch(n -> n.get() == 1);
             assertThat(redeliveredAfterAck.get()).isZero();
             assertThat(check.deadLetters(10)).isEmpty();
         } finally {
             stop.set(true);
+            subscriptions.forEach(Subscription::close);
             consumers.forEach(ProxiedClient::close);
             producers.forEach(ZkServers::closeQuietly);
         }

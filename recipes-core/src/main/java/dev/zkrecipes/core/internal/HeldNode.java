@@ -25,7 +25,6 @@ import org.apache.curator.framework.api.transaction.TypeAndPath;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
-import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 
 /**
@@ -214,10 +213,10 @@ public final class HeldNode {
         for (CuratorOp op : all) {
             zkOps.add(op.get());
         }
-        Outcome outcome = send(zkOps);
-        KeeperException.Code code = KeeperException.Code.get(outcome.rc);
+        SentOnce.Outcome outcome = send(zkOps);
+        KeeperException.Code code = KeeperException.Code.get(outcome.rc());
         if (code == KeeperException.Code.OK) {
-            return toCuratorResults(all, outcome.results);
+            return toCuratorResults(all, outcome.results());
         }
         switch (code) {
             case CONNECTIONLOSS, OPERATIONTIMEOUT, REQUESTTIMEOUT -> throw unknown("the connection dropped before"
@@ -231,27 +230,18 @@ public final class HeldNode {
                 // the server ran the transaction and refused it: find the op that failed
             }
         }
-        int failed = firstFailure(outcome.results);
+        int failed = firstFailure(outcome.results());
         if (failed == 0) {
             lose(Sessions.isCurrent(curator, sessionId) ? Loss.NODE_DELETED : Loss.SESSION_EXPIRED);
             throw new LeadershipLostException(refusal("has ended: its node " + path + " is gone"),
                     KeeperException.create(code, path));
         }
         throw refusedOp(failed < 0 ? null : all.get(failed), failed < 0 ? code
-                : KeeperException.Code.get(((OpResult.ErrorResult) outcome.results.get(failed)).getErr()));
+                : KeeperException.Code.get(((OpResult.ErrorResult) outcome.results().get(failed)).getErr()));
     }
 
-    private record Outcome(int rc, List<OpResult> results) {
-    }
-
-    private Outcome send(List<Op> ops) {
-        CompletableFuture<Outcome> reply = new CompletableFuture<>();
-        try {
-            ZooKeeper zooKeeper = curator.getZookeeperClient().getZooKeeper();
-            zooKeeper.multi(ops, (rc, p, ctx, results) -> reply.complete(new Outcome(rc, results)), null);
-        } catch (Exception e) {
-            throw ZkErrors.translate(e, "committing a transaction guarded by " + description);
-        }
+    private SentOnce.Outcome send(List<Op> ops) {
+        CompletableFuture<SentOnce.Outcome> reply = SentOnce.multi(curator, ops);
         long bound = curator.getZookeeperClient().getLastNegotiatedSessionTimeoutMs() + COMMIT_MARGIN_MILLIS;
         try {
             return reply.get(bound, TimeUnit.MILLISECONDS);

@@ -8,6 +8,7 @@ import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.Retries;
+import dev.zkrecipes.core.internal.SentOnce;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.ZkErrors;
@@ -29,6 +30,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -68,8 +71,11 @@ public final class QueueEngine {
     private static final long NOT_SENT = Long.MIN_VALUE;
     private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
-    /** A claimed task: where it is, what it holds, and the version our claim gave it. */
-    public record Claimed(String id, byte[] payload, int version, long createdMillis, long sessionId) {
+    /**
+     * A claimed task: where it is, what it holds, the version our claim gave it, and the token our
+     * claim node holds (how we tell our claim from another's after an ambiguous outcome).
+     */
+    public record Claimed(String id, byte[] payload, int version, long createdMillis, long sessionId, byte[] token) {
     }
 
     private final ZkRecipes zk;
@@ -86,8 +92,23 @@ public final class QueueEngine {
 
     // what this consumer believes is claimable, oldest first; guarded by this
     private final Deque<String> candidates = new ArrayDeque<>();
-    // tasks a batch claimed ahead, for the consumer threads' next calls; guarded by this
-    private final Deque<Claimed> ready = new ArrayDeque<>();
+    // tasks a batch claimed ahead, for the consumer threads' next calls, oldest first; guarded by this
+    private final Deque<Ahead> ready = new ArrayDeque<>();
+
+    /** A task claimed ahead, and when. */
+    private record Ahead(Claimed task, long claimedAtNanos) {
+    }
+
+    /**
+     * How long a task claimed ahead may wait for a consumer thread before it is given back: a
+     * handler that slows down or hangs must not hold the rest of its batch.
+     */
+    private static final long AHEAD_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final ScheduledExecutorService SWEEPER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "zkr-queue-claimed-ahead");
+        t.setDaemon(true);
+        return t;
+    });
 
     // the idle line; guarded by lineLock
     private final Object lineLock = new Object();
@@ -550,26 +571,67 @@ public final class QueueEngine {
 
     /**
      * A task claimed ahead by a batch, if any: handed out without a request. One whose claim went
-     * with an expired session is dropped (the task is delivered again, to whoever claims it).
+     * with an expired session is dropped (the task is delivered again, to whoever claims it); one
+     * that waited too long is left to the sweep, which gives it back.
      */
-    public synchronized Claimed takeReady() {
-        Claimed c;
-        while ((c = ready.pollFirst()) != null) {
-            if (c.sessionId() == 0 || Sessions.isCurrent(curator, c.sessionId())) {
-                return c;
+    public Claimed takeReady() {
+        synchronized (this) {
+            Ahead a;
+            while ((a = ready.peekFirst()) != null) {
+                if (System.nanoTime() - a.claimedAtNanos() > AHEAD_MAX_NANOS) {
+                    break;
+                }
+                ready.pollFirst();
+                Claimed c = a.task();
+                if (c.sessionId() == 0 || Sessions.isCurrent(curator, c.sessionId())) {
+                    return c;
+                }
             }
         }
+        giveBackStaleAhead();
         return null;
     }
 
-    private synchronized void addReady(List<Claimed> claimed) {
-        ready.addAll(claimed);
+    private void addReady(List<Claimed> claimed) {
+        if (claimed.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        synchronized (this) {
+            for (Claimed c : claimed) {
+                ready.addLast(new Ahead(c, now));
+            }
+        }
+        SWEEPER.schedule(this::giveBackStaleAhead, TimeUnit.NANOSECONDS.toMillis(AHEAD_MAX_NANOS) + 20, TimeUnit.MILLISECONDS);
+    }
+
+    /** Gives back, uncounted, the tasks claimed ahead that no thread took in time. */
+    private void giveBackStaleAhead() {
+        List<Claimed> stale = new ArrayList<>();
+        synchronized (this) {
+            Ahead a;
+            while ((a = ready.peekFirst()) != null && System.nanoTime() - a.claimedAtNanos() > AHEAD_MAX_NANOS) {
+                stale.add(ready.pollFirst().task());
+            }
+        }
+        for (Claimed c : stale) {
+            try {
+                giveBack(c);
+            } catch (RuntimeException e) {
+                LOG.info("queue '{}': could not give back task {} claimed ahead: {}", queueName, c.id(), e.getMessage());
+            }
+        }
+    }
+
+    private synchronized Claimed pollReady() {
+        Ahead a = ready.pollFirst();
+        return a == null ? null : a.task();
     }
 
     /** Gives back every task claimed ahead that no thread took (a consumer stopping). */
     public void releaseReady() {
         Claimed c;
-        while ((c = takeReady()) != null) {
+        while ((c = pollReady()) != null) {
             try {
                 giveBack(c);
             } catch (RuntimeException e) {
@@ -735,7 +797,7 @@ public final class QueueEngine {
             KeeperException.Code code = KeeperException.Code.get(reply.getResultCode());
             switch (code) {
                 case OK -> claimed.add(new Claimed(a.id, a.payload, a.stat.getVersion() + 1, a.stat.getCtime(),
-                        sessionOf(sessionBefore)));
+                        sessionOf(sessionBefore), a.token));
                 // Claimed by another consumer or acknowledged -- or our own claim, applied, its reply
                 // lost and Curator's retry then failing on the version our claim bumped.
                 case NONODE, NODEEXISTS, BADVERSION -> refused.add(a);
@@ -782,7 +844,7 @@ public final class QueueEngine {
 
     private void settleLater(List<Attempt> attempts) {
         for (Attempt a : attempts) {
-            inDoubt(new Doubt(Doubt.Kind.CLAIM, a.id, a.token, a.stat.getVersion() + 1));
+            inDoubt(new Doubt(Doubt.Kind.CLAIM, a.id, a.token, a.stat.getVersion() + 1, a.reply));
         }
     }
 
@@ -836,7 +898,7 @@ public final class QueueEngine {
                 return null;
             }
             long session = claimStat.getEphemeralOwner() == sessionBefore ? sessionOf(sessionBefore) : 0;
-            return new Claimed(a.id, a.payload, task.getVersion(), a.stat.getCtime(), session);
+            return new Claimed(a.id, a.payload, task.getVersion(), a.stat.getCtime(), session, a.token);
         } catch (Exception e) {
             settleLater(List.of(a));
             return null;
@@ -951,13 +1013,18 @@ public final class QueueEngine {
      * delivery. A ZooKeeper version cannot go down, so the task node is written anew under the same
      * name (its place in the line kept) and bumped back to the deliveries it had before, in one
      * transaction with the claim's delete. Its enqueue time becomes now. Quiet if the claim is gone.
+     *
+     * <p>Sent once, never resent: after a lost reply, a resent give-back could match a claim another
+     * consumer made meanwhile (it brings the version back to ours) and undo it. An outcome left
+     * unknown is settled later by reading whose claim is there.
      */
     void giveBack(Claimed task) {
-        giveBack(task.id(), task.payload(), task.version());
+        giveBack(task.id(), task.payload(), task.version(), task.token());
     }
 
-    private void giveBack(String id, byte[] payload, int claimedVersion) {
+    private void giveBack(String id, byte[] payload, int claimedVersion, byte[] token) {
         String path = layout.taskPath(id);
+        CompletableFuture<SentOnce.Outcome> reply;
         try {
             List<CuratorOp> ops = new ArrayList<>();
             ops.add(curator.transactionOp().delete().withVersion(claimedVersion).forPath(path));
@@ -966,23 +1033,48 @@ public final class QueueEngine {
                 ops.add(curator.transactionOp().setData().forPath(path, payload));
             }
             ops.add(curator.transactionOp().delete().forPath(layout.claimPath(id)));
-            curator.transaction().forOperations(ops);
-            pushFront(path);
-            signals.release();
-        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
-            // the claim is gone already (lost with the session, or our own give-back retried after a
-            // lost reply): either way the task is free for others
+            reply = SentOnce.curatorOps(curator, ops);
         } catch (Exception e) {
-            inDoubt(new Doubt(Doubt.Kind.RELEASE, id, null, claimedVersion));
             throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+        }
+        Doubt doubt = new Doubt(Doubt.Kind.GIVE_BACK, id, token, claimedVersion, reply);
+        SentOnce.Outcome outcome;
+        try {
+            outcome = Deadline.forClosing(curator).extendedBy(curator.getZookeeperClient().getLastNegotiatedSessionTimeoutMs()
+                    * 1_000_000L).await(reply);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            inDoubt(doubt);
+            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+        } catch (Exception e) {
+            inDoubt(doubt);
+            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+        }
+        switch (outcome.code()) {
+            case OK -> {
+                pushFront(path);
+                signals.release();
+            }
+            // the task is not at our claim's version or our claim is gone: lost with the session
+            case NONODE, BADVERSION, SESSIONEXPIRED -> { }
+            default -> inDoubt(doubt);
         }
     }
 
     // ---- claims in doubt: ours on the server, held by no thread ----
 
     /** A claim, ack or release whose outcome is unknown: settled at the next chance. */
-    private record Doubt(Kind kind, String id, byte[] token, int version) {
-        enum Kind { CLAIM, ACK, RELEASE }
+    private record Doubt(Kind kind, String id, byte[] token, int version, CompletableFuture<?> pending) {
+        enum Kind { CLAIM, ACK, RELEASE, GIVE_BACK }
+
+        Doubt(Kind kind, String id, byte[] token, int version) {
+            this(kind, id, token, version, null);
+        }
+
+        /** A request still on its way may land after we look: settle only once it has an answer. */
+        boolean answered() {
+            return pending == null || pending.isDone();
+        }
     }
 
     /**
@@ -1004,6 +1096,9 @@ public final class QueueEngine {
     public void reconcileInDoubt() {
         for (Map.Entry<String, Doubt> entry : doubts.entrySet()) {
             Doubt d = entry.getValue();
+            if (!d.answered()) {
+                continue;
+            }
             try {
                 settle(d);
             } catch (KeeperException.SessionExpiredException | KeeperException.SessionMovedException sessionGone) {
@@ -1037,7 +1132,7 @@ public final class QueueEngine {
                         return;
                     }
                     if (stat.getVersion() == d.version()) {
-                        giveBack(d.id(), payload, d.version());
+                        giveBack(d.id(), payload, d.version(), d.token());
                     } else {
                         curator.delete().quietly().forPath(claim);
                     }
@@ -1054,6 +1149,24 @@ public final class QueueEngine {
                 }
             }
             case RELEASE -> curator.delete().quietly().forPath(claim);
+            case GIVE_BACK -> {
+                // applied if our claim is gone; if it still holds our token, give back again
+                byte[] holder;
+                try {
+                    holder = curator.getData().forPath(claim);
+                } catch (KeeperException.NoNodeException applied) {
+                    return;
+                }
+                if (Arrays.equals(holder, d.token())) {
+                    Stat stat = new Stat();
+                    byte[] payload = curator.getData().storingStatIn(stat).forPath(layout.taskPath(d.id()));
+                    if (stat.getVersion() == d.version()) {
+                        giveBack(d.id(), payload, d.version(), d.token());
+                    } else {
+                        curator.delete().quietly().forPath(claim);
+                    }
+                }
+            }
             default -> { }
         }
     }
