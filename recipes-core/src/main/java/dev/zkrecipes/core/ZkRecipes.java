@@ -136,7 +136,7 @@ public final class ZkRecipes implements AutoCloseable {
                 return true;
             }
             if (diagnosis != null && System.nanoTime() - deadline < 0) {
-                TlsHandshakeException verdict = diagnosis.check(deadline);
+                TlsHandshakeException verdict = diagnosis.check(deadline, curator.getZookeeperClient()::isConnected);
                 if (verdict != null && !curator.getZookeeperClient().isConnected()) {
                     throw new TlsHandshakeException(verdict.server(), verdict.reason(), verdict.getMessage(), verdict.getCause());
                 }

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.zookeeper.client.ConnectStringParser;
 
@@ -24,6 +25,7 @@ import org.apache.zookeeper.client.ConnectStringParser;
 public final class ConnectDiagnosis {
 
     private static final long MAX_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final List<InetSocketAddress> servers;
     private final HandshakeProbe probe;
@@ -54,11 +56,12 @@ public final class ConnectDiagnosis {
 
     /**
      * The TLS verdict for a client that is still not connected: a recent one again, or a new one from
-     * probes that end by {@code deadlineNanos} and within the connection timeout.
+     * probes that end by {@code deadlineNanos} and within the connection timeout. Stops waiting for
+     * the probes, without a verdict, as soon as {@code connected} turns true.
      *
      * @return the failure to report, or {@code null} if TLS is not (known to be) the problem
      */
-    public synchronized TlsHandshakeException check(long deadlineNanos) throws InterruptedException {
+    public synchronized TlsHandshakeException check(long deadlineNanos, BooleanSupplier connected) throws InterruptedException {
         long now = System.nanoTime();
         if (now - nextCheckNanos() < 0) {
             return verdict;
@@ -69,11 +72,11 @@ public final class ConnectDiagnosis {
         }
         ran = true;
         lastRunNanos = now;
-        verdict = judge(probeAll(Duration.ofNanos(budget)));
+        verdict = judge(probeAll(Duration.ofNanos(budget), connected));
         return verdict;
     }
 
-    private List<HandshakeProbe.Outcome> probeAll(Duration budget) throws InterruptedException {
+    private List<HandshakeProbe.Outcome> probeAll(Duration budget, BooleanSupplier connected) throws InterruptedException {
         List<CompletableFuture<HandshakeProbe.Outcome>> running = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (InetSocketAddress server : servers) {
@@ -87,10 +90,23 @@ public final class ConnectDiagnosis {
         long end = System.nanoTime() + budget.toNanos() + TimeUnit.MILLISECONDS.toNanos(100);
         List<HandshakeProbe.Outcome> outcomes = new ArrayList<>();
         for (int i = 0; i < running.size(); i++) {
-            try {
-                outcomes.add(running.get(i).get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS));
-            } catch (TimeoutException | ExecutionException e) {
-                threads.get(i).interrupt();
+            while (true) {
+                if (connected.getAsBoolean()) {
+                    threads.forEach(Thread::interrupt);
+                    return List.of();
+                }
+                long left = end - System.nanoTime();
+                try {
+                    outcomes.add(running.get(i).get(Math.max(0, Math.min(left, POLL_NANOS)), TimeUnit.NANOSECONDS));
+                    break;
+                } catch (TimeoutException e) {
+                    if (left <= POLL_NANOS) {
+                        threads.get(i).interrupt();
+                        break;
+                    }
+                } catch (ExecutionException e) {
+                    break;
+                }
             }
         }
         return outcomes;
