@@ -83,8 +83,9 @@ public final class TlsStores {
 
     /**
      * A client configuration of its own for one ZooKeeper handle: TLS over Netty with these stores.
-     * Every TLS key is set here, so JVM-wide {@code zookeeper.ssl.*} system properties (for example a
-     * server's, in the same JVM) never leak in.
+     * Every store, password and verification key is set here, so JVM-wide {@code zookeeper.ssl.*}
+     * system properties (for example a server's, in the same JVM) never leak in; only
+     * {@code zookeeper.ssl.sslProvider} (JDK by default, or OPENSSL) is taken from the JVM.
      */
     public static ZKClientConfig clientConfig(Path trustStore, String trustType, char[] trustPassword,
                                               Path keyStore, String keyType, char[] keyPassword, boolean hostnameVerification) {
@@ -105,6 +106,11 @@ public final class TlsStores {
             config.setProperty(keys.getSslHostnameVerificationEnabledProperty(), Boolean.toString(hostnameVerification));
             config.setProperty(keys.getSslCrlEnabledProperty(), "false");
             config.setProperty(keys.getSslOcspEnabledProperty(), "false");
+            // the one JVM-wide choice honoured: OPENSSL needs netty-tcnative on the class path (README: TLS)
+            String provider = System.getProperty(keys.getSslProviderProperty());
+            if (provider != null && !provider.isBlank()) {
+                config.setProperty(keys.getSslProviderProperty(), provider);
+            }
         }
         return config;
     }
