@@ -9,6 +9,10 @@ package dev.zkrecipes.core;
 public class NotAuthorizedException extends ZkRecipeException {
     private static final long serialVersionUID = 1L;
 
+    public NotAuthorizedException(String message) {
+        super(message);
+    }
+
     public NotAuthorizedException(String message, Throwable cause) {
         super(message, cause);
     }

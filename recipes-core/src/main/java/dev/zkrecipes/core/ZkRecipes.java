@@ -4,9 +4,13 @@ import static java.util.Objects.requireNonNull;
 import static dev.zkrecipes.core.internal.Options.once;
 import static dev.zkrecipes.core.internal.Options.positive;
 
+import dev.zkrecipes.core.internal.ConnectDiagnosis;
+import dev.zkrecipes.core.internal.HandshakeProbe;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.Retries;
+import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -58,11 +62,14 @@ public final class ZkRecipes implements AutoCloseable {
     private final boolean owned;
     private final int maxPayloadBytes;
     private final Lifecycle lifecycle = new Lifecycle("ZkRecipes");
+    /** Tells a TLS mismatch from a slow connection while waiting for it; null for a wrapped client. */
+    private final ConnectDiagnosis diagnosis;
 
-    private ZkRecipes(CuratorFramework curator, boolean owned, int maxPayloadBytes) {
+    private ZkRecipes(CuratorFramework curator, boolean owned, int maxPayloadBytes, ConnectDiagnosis diagnosis) {
         this.curator = curator;
         this.owned = owned;
         this.maxPayloadBytes = maxPayloadBytes;
+        this.diagnosis = diagnosis;
     }
 
     /** A builder for a client that this {@code ZkRecipes} owns: {@link #close()} closes it. */
@@ -78,7 +85,7 @@ public final class ZkRecipes implements AutoCloseable {
      */
     public static ZkRecipes wrap(CuratorFramework curator) {
         requireNonNull(curator, "curator");
-        return new ZkRecipes(curator, false, defaultMaxPayloadBytes());
+        return new ZkRecipes(curator, false, defaultMaxPayloadBytes(), null);
     }
 
     /**
@@ -89,6 +96,9 @@ public final class ZkRecipes implements AutoCloseable {
      */
     public void start() {
         lifecycle.start();
+        if (diagnosis != null) {
+            diagnosis.started();
+        }
         if (curator.getState() == CuratorFrameworkState.LATENT) {
             curator.start();
         }
@@ -97,14 +107,42 @@ public final class ZkRecipes implements AutoCloseable {
     /**
      * Waits until the client is connected to the ensemble.
      *
+     * <p>A client built here that is still not connected shortly after {@link #start()} checks, with
+     * one TLS handshake per server, whether TLS is what stands in the way (a trust store that does
+     * not trust the servers, a certificate without the dialled host name, a TLS client on a plaintext
+     * port or the reverse): ZooKeeper's own client would only keep reconnecting in silence. If so,
+     * this throws {@link TlsHandshakeException} within the connection timeout. Servers that are down
+     * or unreachable are not a TLS matter: then this waits and returns false at the timeout.
+     *
      * @return true when connected, false when the timeout passed first
+     * @throws TlsHandshakeException if no server can complete a TLS handshake with this client's settings
      * @throws IllegalStateException if not started, or closed
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitConnected(Duration timeout) throws InterruptedException {
         requireNonNull(timeout, "timeout");
         checkStarted();
-        return curator.blockUntilConnected((int) Math.min(Integer.MAX_VALUE, Math.max(0, timeout.toMillis())), TimeUnit.MILLISECONDS);
+        long deadline = System.nanoTime() + Math.max(0, Math.min(timeout.toNanos(), TimeUnit.DAYS.toNanos(365)));
+        while (true) {
+            long now = System.nanoTime();
+            if (now - deadline >= 0) {
+                return curator.getZookeeperClient().isConnected();
+            }
+            long until = deadline;
+            if (diagnosis != null && diagnosis.nextCheckNanos() - deadline < 0) {
+                until = diagnosis.nextCheckNanos();
+            }
+            long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - now + 999_999));
+            if (curator.blockUntilConnected((int) Math.min(Integer.MAX_VALUE, waitMillis), TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+            if (diagnosis != null && System.nanoTime() - deadline < 0) {
+                TlsHandshakeException verdict = diagnosis.check(deadline, curator.getZookeeperClient()::isConnected);
+                if (verdict != null && !curator.getZookeeperClient().isConnected()) {
+                    throw new TlsHandshakeException(verdict.server(), verdict.reason(), verdict.getMessage(), verdict.getCause());
+                }
+            }
+        }
     }
 
     /**
@@ -180,6 +218,7 @@ public final class ZkRecipes implements AutoCloseable {
         private String digestUser;
         private String digestPassword;
         private RetryPolicy retryPolicy;
+        private TlsConfig tls;
 
         private Builder() {
         }
@@ -253,6 +292,24 @@ public final class ZkRecipes implements AutoCloseable {
         }
 
         /**
+         * Connects over TLS: the connect string then names the servers' {@code secureClientPort}.
+         * The settings are this client's own (a ZooKeeper client configuration of its own, not JVM
+         * system properties), so clients with different TLS settings can share a JVM.
+         *
+         * <p>Connection loss: every reconnect, to any server of the connect string, and the new
+         * session after an expiry, uses the same settings; the store files are read again for each
+         * new connection, so renewed certificates are picked up on the next reconnect. A handshake
+         * that cannot complete is reported by {@link ZkRecipes#awaitConnected(Duration)} as
+         * {@link TlsHandshakeException}.
+         */
+        public Builder tls(TlsConfig tls) {
+            requireNonNull(tls, "tls");
+            once(this.tls, "tls");
+            this.tls = tls;
+            return this;
+        }
+
+        /**
          * Builds the client, not yet connected: call {@link ZkRecipes#start()}.
          *
          * @throws IllegalStateException if {@link #connectString(String)} was not set
@@ -261,12 +318,23 @@ public final class ZkRecipes implements AutoCloseable {
             if (connectString == null) {
                 throw new IllegalStateException("connectString is required, e.g. .connectString(\"127.0.0.1:2181\")");
             }
+            Duration connectTimeout = connectionTimeout != null ? connectionTimeout : Duration.ofSeconds(5);
             CuratorFrameworkFactory.Builder b = CuratorFrameworkFactory.builder()
                     .connectString(connectString)
                     .sessionTimeoutMs(millis(sessionTimeout, Duration.ofSeconds(15)))
-                    .connectionTimeoutMs(millis(connectionTimeout, Duration.ofSeconds(5)))
+                    .connectionTimeoutMs((int) connectTimeout.toMillis())
                     // counting retries lets a recipe tell its own lost-reply write from another's
                     .retryPolicy(Retries.tracking(retryPolicy != null ? retryPolicy : new ExponentialBackoffRetry(100, 8, 3000)));
+            HandshakeProbe probe = HandshakeProbe.plaintext();
+            if (tls != null) {
+                TlsConfig t = tls;
+                Path keyStore = t.keyStore().orElse(null);
+                String keyType = t.keyStoreType().orElse(null);
+                b.zkClientConfig(TlsStores.clientConfig(t.trustStore(), t.trustStoreType(), t.trustStorePassword(),
+                        keyStore, keyType, t.keyStorePassword(), t.hostnameVerification()));
+                probe = HandshakeProbe.tls(() -> TlsStores.sslContext(t.trustStore(), t.trustStoreType(), t.trustStorePassword(),
+                        keyStore, keyType, t.keyStorePassword()), t.hostnameVerification(), t.trustStore().toString());
+            }
             if (namespace != null) {
                 b.namespace(namespace);
             }
@@ -274,7 +342,8 @@ public final class ZkRecipes implements AutoCloseable {
                 b.authorization("digest", (digestUser + ":" + digestPassword).getBytes(StandardCharsets.UTF_8));
                 b.aclProvider(new CreatorOnlyAcl());
             }
-            return new ZkRecipes(b.build(), true, defaultMaxPayloadBytes());
+            ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
+            return new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis);
         }
 
         private static int millis(Duration d, Duration dflt) {
