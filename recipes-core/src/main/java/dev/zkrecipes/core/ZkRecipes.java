@@ -7,12 +7,12 @@ import static dev.zkrecipes.core.internal.Options.positive;
 import dev.zkrecipes.core.internal.ConnectDiagnosis;
 import dev.zkrecipes.core.internal.HandshakeProbe;
 import dev.zkrecipes.core.internal.Lifecycle;
+import dev.zkrecipes.core.internal.RecipeAcl;
 import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
@@ -20,8 +20,6 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import org.apache.zookeeper.ZooDefs;
-import org.apache.zookeeper.data.ACL;
 
 /**
  * The entry point of zk-recipes: one ZooKeeper client (a Curator {@link CuratorFramework}) shared by
@@ -219,6 +217,7 @@ public final class ZkRecipes implements AutoCloseable {
         private String digestPassword;
         private RetryPolicy retryPolicy;
         private TlsConfig tls;
+        private ACLProvider recipeAcl;
 
         private Builder() {
         }
@@ -268,8 +267,12 @@ public final class ZkRecipes implements AutoCloseable {
         }
 
         /**
-         * Authenticates with ZooKeeper's digest scheme, and creates every node with a creator-only
-         * ACL: other identities can neither read nor change what this client writes.
+         * Authenticates with ZooKeeper's digest scheme. Nodes are then created for a shared
+         * ensemble: the shared parents ({@code /zkr}, {@code /zkr/<kind>}, the namespace root) are
+         * readable by anyone and anyone may create children under them, so every identity can start
+         * its own recipes; a recipe's node and everything below it are creator-only (unless
+         * {@link #aclProvider} says otherwise): other identities can neither read, join, take, change
+         * nor delete them. The password is kept only in this client and never printed.
          */
         public Builder digestAuth(String user, String password) {
             requireNonNull(user, "user");
@@ -280,6 +283,19 @@ public final class ZkRecipes implements AutoCloseable {
             }
             this.digestUser = user;
             this.digestPassword = password;
+            return this;
+        }
+
+        /**
+         * The ACLs of recipe nodes (a recipe's node and everything below it), e.g. creator-only plus
+         * read for an operators' identity, or shared rights for the services that use one queue.
+         * The shared parents keep their fixed ACL (see {@link #digestAuth}); the provider is asked
+         * only for the rest. Default: creator-only once authenticated, open otherwise.
+         */
+        public Builder aclProvider(ACLProvider recipeNodes) {
+            requireNonNull(recipeNodes, "recipeNodes");
+            once(this.recipeAcl, "aclProvider");
+            this.recipeAcl = recipeNodes;
             return this;
         }
 
@@ -340,7 +356,9 @@ public final class ZkRecipes implements AutoCloseable {
             }
             if (digestUser != null) {
                 b.authorization("digest", (digestUser + ":" + digestPassword).getBytes(StandardCharsets.UTF_8));
-                b.aclProvider(new CreatorOnlyAcl());
+            }
+            if (digestUser != null || recipeAcl != null) {
+                b.aclProvider(new RecipeAcl(namespace, recipeAcl));
             }
             ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
             return new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis);
@@ -351,16 +369,4 @@ public final class ZkRecipes implements AutoCloseable {
         }
     }
 
-    /** Every node readable and writable only by the identity that created it. */
-    private static final class CreatorOnlyAcl implements ACLProvider {
-        @Override
-        public List<ACL> getDefaultAcl() {
-            return ZooDefs.Ids.CREATOR_ALL_ACL;
-        }
-
-        @Override
-        public List<ACL> getAclForPath(String path) {
-            return ZooDefs.Ids.CREATOR_ALL_ACL;
-        }
-    }
 }
