@@ -36,11 +36,20 @@ abstract class ConnectedCommand implements Callable<Integer> {
         return null;
     }
 
+    /** An exit code if this command must not run (checked before connecting), else null. */
+    Integer refuseBeforeConnecting() {
+        return null;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (recipeName() != null) {
             // bad input fails at once, before a connection is even tried
             dev.zkrecipes.core.internal.RecipePaths.validateName(recipeName());
+        }
+        Integer refused = refuseBeforeConnecting();
+        if (refused != null) {
+            return refused;
         }
         try (ZkRecipes zk = root().connect()) {
             return run(zk);

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "elect", description = "Join election NAME and print every change of leadership until Ctrl-C (or --for).")
+@Command(name = "elect", description = {"Join election NAME and print every change of leadership until Ctrl-C, SIGTERM",
+        "or --for; then leave at once (the next participant takes over without waiting for the session to end)."})
 final class ElectCommand extends ConnectedCommand {
 
     @Parameters(index = "0", description = "election name")
@@ -37,6 +38,17 @@ final class ElectCommand extends ConnectedCommand {
     @Override
     int run(ZkRecipes zk) throws Exception {
         CountDownLatch forever = new CountDownLatch(1);
+        CountDownLatch left = new CountDownLatch(1);
+        // Ctrl-C or SIGTERM: leave the election before the JVM exits, so the leader's node goes now
+        Thread onSignal = new Thread(() -> {
+            forever.countDown();
+            try {
+                left.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "zkr-elect-signal");
+        Runtime.getRuntime().addShutdownHook(onSignal);
         try (LeaderElector elector = LeaderElector.builder(zk, name).participantId(id).data(data.getBytes(UTF_8))
                 .listener(new LeadershipListener() {
                     @Override
@@ -59,7 +71,16 @@ final class ElectCommand extends ConnectedCommand {
             } else {
                 forever.await();
             }
+        } finally {
+            left.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it waited for this
+            }
         }
+        out().println(id + " left election '" + name + "'");
+        out().flush();
         return Zkr.OK;
     }
 }

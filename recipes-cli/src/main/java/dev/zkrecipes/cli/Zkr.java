@@ -4,11 +4,21 @@ import dev.zkrecipes.config.internal.Durations;
 import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.NoSuchPathException;
+import dev.zkrecipes.core.NotAuthorizedException;
+import dev.zkrecipes.core.TlsConfig;
+import dev.zkrecipes.core.TlsHandshakeException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.ZkRecipes;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,11 +32,22 @@ import picocli.CommandLine.Option;
                 "  0  success",
                 "  1  failed (e.g. no leader); 'lock -- CMD' exits with CMD's own code",
                 "  2  bad usage or bad input (names, paths, values)",
-                "  3  no ZooKeeper server reachable, or the connection was lost",
+                "  3  no ZooKeeper server reachable, the connection was lost, or the TLS handshake failed",
                 "  4  timed out (e.g. the lock was not free in time)",
                 "  5  not found (no such key, path or task)",
                 "  6  conflict (already exists, version changed)",
-                "  10 unexpected error (run with --verbose for the stack trace)"})
+                "  7  not authorized: the ensemble refused this identity (check --auth and the node's ACL)",
+                "  8  'lock -- CMD': the lock was lost while CMD ran (see --on-loss)",
+                "  10 unexpected error (run with --verbose for the stack trace)",
+                "  126, 127  'lock -- CMD': CMD is not executable, not found (the lock was not taken)",
+                "  130, 143  interrupted (Ctrl-C), terminated (SIGTERM); a running command gets the signal first",
+                "",
+                "Credentials and TLS from the environment (keep secrets out of the command line, which 'ps' shows):",
+                "  ZKR_CONNECT                   default for --connect",
+                "  ZKR_AUTH                      digest credentials user:password",
+                "  ZKR_PASSWORD                  the password for --auth USER",
+                "  ZKR_TLS_TRUSTSTORE_PASSWORD   password of --tls-truststore",
+                "  ZKR_TLS_KEYSTORE_PASSWORD     password of --tls-keystore"})
 public final class Zkr implements Runnable {
 
     static final int OK = 0;
@@ -36,17 +57,36 @@ public final class Zkr implements Runnable {
     static final int TIMEOUT = 4;
     static final int NOT_FOUND = 5;
     static final int CONFLICT = 6;
+    static final int NOT_AUTHORIZED = 7;
+    static final int LOCK_LOST = 8;
     static final int INTERNAL = 10;
+    static final int COMMAND_NOT_EXECUTABLE = 126;
+    static final int COMMAND_NOT_FOUND = 127;
 
-    @Option(names = "--connect", description = "host:port[,host:port...] of the ensemble (default: ${DEFAULT-VALUE})",
-            defaultValue = "127.0.0.1:2181")
+    /** Where the environment is read; tests put their own here. */
+    static Function<String, String> environment = System::getenv;
+
+    @Option(names = "--connect", description = "host:port[,host:port...] of the ensemble (default: $ZKR_CONNECT or 127.0.0.1:2181)")
     String connect;
 
     @Option(names = "--namespace", description = "chroot for every path")
     String namespace;
 
-    @Option(names = "--auth", description = "digest credentials user:password; nodes are then created creator-only")
+    @Option(names = "--auth", description = {"digest user: USER, the password then from $ZKR_PASSWORD",
+            "(USER:PASSWORD works too but shows in 'ps'; prefer $ZKR_AUTH or --auth-file)"})
     String auth;
+
+    @Option(names = "--auth-file", description = "file whose first line is user:password (keep it mode 600)")
+    Path authFile;
+
+    @Option(names = "--tls-truststore", description = "connect over TLS, trusting the certificates in this store (.p12, .jks, .pem)")
+    Path tlsTrustStore;
+
+    @Option(names = "--tls-keystore", description = "client certificate and key for TLS (.p12, .jks, .pem)")
+    Path tlsKeyStore;
+
+    @Option(names = "--no-tls-hostname-verification", description = "accept a server certificate issued for another host name")
+    boolean noHostnameVerification;
 
     @Option(names = "--session-timeout", description = "session timeout, e.g. 15s (default: ${DEFAULT-VALUE})", defaultValue = "15s")
     String sessionTimeout;
@@ -64,31 +104,80 @@ public final class Zkr implements Runnable {
 
     /** Connects to the ensemble or fails with exit code 3 within the connection timeout. */
     ZkRecipes connect() {
-        ZkRecipes.Builder b = ZkRecipes.builder().connectString(connect)
+        String connectString = connect != null ? connect : Optional.ofNullable(environment.apply("ZKR_CONNECT")).orElse("127.0.0.1:2181");
+        ZkRecipes.Builder b = ZkRecipes.builder().connectString(connectString)
                 .sessionTimeout(Durations.parse(sessionTimeout)).connectionTimeout(Duration.ofSeconds(5));
         if (namespace != null) {
             b.namespace(namespace);
         }
-        if (auth != null) {
-            int colon = auth.indexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("--auth must be user:password");
+        String[] credentials = credentials();
+        if (credentials != null) {
+            b.digestAuth(credentials[0], credentials[1]);
+        }
+        if (tlsTrustStore != null) {
+            TlsConfig.Builder tls = TlsConfig.builder()
+                    .trustStore(tlsTrustStore, Objects.requireNonNullElse(environment.apply("ZKR_TLS_TRUSTSTORE_PASSWORD"), ""))
+                    .hostnameVerification(!noHostnameVerification);
+            if (tlsKeyStore != null) {
+                tls.keyStore(tlsKeyStore, Objects.requireNonNullElse(environment.apply("ZKR_TLS_KEYSTORE_PASSWORD"), ""));
             }
-            b.digestAuth(auth.substring(0, colon), auth.substring(colon + 1));
+            b.tls(tls.build());
+        } else if (tlsKeyStore != null || noHostnameVerification) {
+            throw new IllegalArgumentException("--tls-keystore and --no-tls-hostname-verification need --tls-truststore");
         }
         ZkRecipes zk = b.build();
         zk.start();
         try {
             if (!zk.awaitConnected(Duration.ofSeconds(5))) {
                 zk.close();
-                throw new ConnectionLossException("no ZooKeeper server reachable at " + connect + " within 5 s", null);
+                throw new ConnectionLossException("no ZooKeeper server reachable at " + connectString + " within 5 s", null);
             }
         } catch (InterruptedException e) {
             zk.close();
             Thread.currentThread().interrupt();
-            throw new ConnectionLossException("interrupted while connecting to " + connect, e);
+            throw new ConnectionLossException("interrupted while connecting to " + connectString, e);
+        } catch (RuntimeException e) {
+            zk.close();
+            throw e;
         }
         return zk;
+    }
+
+    /**
+     * Digest user and password, from (first found) --auth-file, --auth USER with $ZKR_PASSWORD,
+     * --auth USER:PASSWORD, $ZKR_AUTH; null for none. Never echoed.
+     */
+    String[] credentials() {
+        String pair;
+        String from;
+        if (authFile != null) {
+            try {
+                pair = Files.readAllLines(authFile, StandardCharsets.UTF_8).stream().findFirst().orElse("").strip();
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--auth-file " + authFile + " cannot be read: " + e.getMessage());
+            }
+            from = "the first line of --auth-file " + authFile;
+        } else if (auth != null && auth.indexOf(':') < 0) {
+            String password = environment.apply("ZKR_PASSWORD");
+            if (password == null) {
+                throw new IllegalArgumentException("--auth " + auth + " needs the password in $ZKR_PASSWORD (or use --auth-file)");
+            }
+            return new String[] {auth, password};
+        } else if (auth != null) {
+            pair = auth;
+            from = "--auth";
+        } else {
+            pair = environment.apply("ZKR_AUTH");
+            from = "$ZKR_AUTH";
+            if (pair == null) {
+                return null;
+            }
+        }
+        int colon = pair.indexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException(from + " must be user:password");
+        }
+        return new String[] {pair.substring(0, colon), pair.substring(colon + 1)};
     }
 
     /** Runs {@code zkr} with {@code args}, printing to the given writers; returns the exit code. */
@@ -116,7 +205,10 @@ public final class Zkr implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof ConnectionLossException || e instanceof dev.zkrecipes.core.SessionExpiredException) {
+        if (e instanceof NotAuthorizedException) {
+            return NOT_AUTHORIZED;
+        }
+        if (e instanceof ConnectionLossException || e instanceof TlsHandshakeException || e instanceof dev.zkrecipes.core.SessionExpiredException) {
             return UNREACHABLE;
         }
         if (e instanceof NoSuchPathException) {

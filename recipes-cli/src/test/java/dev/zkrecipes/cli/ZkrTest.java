@@ -148,4 +148,94 @@ class ZkrTest {
         assertThat(bench.err()).contains("[1/1] lock");
         assertThat(Files.readString(json)).contains("\"lock\"").contains("Curator InterProcessMutex");
     }
+
+    @Test
+    void credentialsComeFromTheEnvironmentOrAFileAndARefusedLockIsExit7(@TempDir Path dir) throws Exception {
+        dev.zkrecipes.core.ZkRecipes alice = dev.zkrecipes.core.ZkRecipes.builder().connectString(server.connectString())
+                .digestAuth("alice", "pw-a").build();
+        alice.start();
+        try (alice) {
+            assertThat(alice.awaitConnected(java.time.Duration.ofSeconds(10))).isTrue();
+            DistributedLock.of(alice, "cli-alices").acquire().close();
+
+            // bob's password from the environment, never from argv
+            java.util.Map<String, String> env = java.util.Map.of("ZKR_PASSWORD", "pw-b");
+            Zkr.environment = env::get;
+            Run refused = zkr("--auth", "bob", "lock", "cli-alices", "--", "true");
+            assertThat(refused.code()).as(refused.err()).isEqualTo(Zkr.NOT_AUTHORIZED);
+            assertThat(refused.err()).doesNotContain("pw-b").doesNotContain("\tat ");
+
+            // and from a file: alice may take her own lock
+            Path file = dir.resolve("alice.auth");
+            Files.writeString(file, "alice:pw-a\n");
+            assertThat(zkr("--auth-file", file.toString(), "lock", "cli-alices", "--", "true").code()).isZero();
+
+            // --auth USER without a password anywhere is a usage error that says where to put it
+            Zkr.environment = name -> null;
+            Run noPassword = zkr("--auth", "bob", "leader", "x");
+            assertThat(noPassword.code()).isEqualTo(Zkr.USAGE);
+            assertThat(noPassword.err()).contains("ZKR_PASSWORD");
+        } finally {
+            Zkr.environment = System::getenv;
+        }
+    }
+
+    @Test
+    void lockChecksTheProgramBeforeTakingTheLock(@TempDir Path dir) throws Exception {
+        Run missing = zkr("lock", "cli-check", "--", dir.resolve("nonexistent").toString());
+        assertThat(missing.code()).isEqualTo(Zkr.COMMAND_NOT_FOUND);
+        assertThat(zkr("lock", "cli-check", "--", "no-such-program-zkr").code()).isEqualTo(Zkr.COMMAND_NOT_FOUND);
+        Path plain = Files.writeString(dir.resolve("plain.sh"), "echo hi\n");
+        assertThat(zkr("lock", "cli-check", "--", plain.toString()).code()).isEqualTo(Zkr.COMMAND_NOT_EXECUTABLE);
+        // nothing was created: the lock was never taken
+        assertThat(server.client(0).curator().checkExists().forPath("/zkr/locks/cli-check")).isNull();
+    }
+
+    @Test
+    void aLockLostWhileTheCommandRunsStopsTheCommandAndExits8(@TempDir Path dir) throws Exception {
+        Path marker = dir.resolve("stopped");
+        Path script = Files.writeString(dir.resolve("hold.sh"),
+                "#!/bin/sh\ntrap 'echo term > " + marker + "; exit 0' TERM\nwhile true; do sleep 0.1; done\n");
+        script.toFile().setExecutable(true);
+        CompletableFuture<Run> holding = CompletableFuture.supplyAsync(() -> zkr("lock", "cli-lost", "--grace", "5s", "--", script.toString()));
+        org.apache.curator.framework.CuratorFramework operator = server.client(0).curator();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> operator.checkExists().forPath("/zkr/locks/cli-lost") != null
+                        && !operator.getChildren().forPath("/zkr/locks/cli-lost").isEmpty());
+        // an operator deletes the holder's node: the lock is lost while the command runs
+        for (String child : operator.getChildren().forPath("/zkr/locks/cli-lost")) {
+            operator.delete().forPath("/zkr/locks/cli-lost/" + child);
+        }
+        Run run = holding.get(20, TimeUnit.SECONDS);
+        assertThat(run.code()).as(run.err()).isEqualTo(Zkr.LOCK_LOST);
+        assertThat(run.err()).contains("was lost while the command ran");
+        assertThat(marker).exists();
+    }
+
+    @Test
+    void sigtermIsPassedToTheCommandAndTheLockIsReleasedAtOnce(@TempDir Path dir) throws Exception {
+        Path marker = dir.resolve("got-term");
+        Path started = dir.resolve("started");
+        Path script = Files.writeString(dir.resolve("hold.sh"), "#!/bin/sh\ntrap 'echo term > " + marker
+                + "; exit 3' TERM\ntouch " + started + "\nwhile true; do sleep 0.1; done\n");
+        script.toFile().setExecutable(true);
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process zkr = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Zkr.class.getName(),
+                "--connect", server.connectString(), "--session-timeout", "30s", "lock", "cli-term", "--", script.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("zkr.log").toFile()).start();
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Files.exists(started));
+            zkr.destroy(); // SIGTERM to zkr only, as a service manager would send it
+            assertThat(zkr.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(zkr.exitValue()).isEqualTo(143);
+            assertThat(marker).as(Files.readString(dir.resolve("zkr.log"))).exists();
+            // released before zkr exited: another holder gets it now, not after the 30 s session
+            try (LockHandle next = DistributedLock.of(server.client(0), "cli-term").tryAcquire(java.time.Duration.ofSeconds(2))
+                    .orElseThrow(() -> new AssertionError("the lock was still held after zkr exited"))) {
+                assertThat(next.isValid()).isTrue();
+            }
+        } finally {
+            zkr.destroyForcibly();
+        }
+    }
 }

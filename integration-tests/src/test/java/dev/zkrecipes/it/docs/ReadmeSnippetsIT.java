@@ -160,7 +160,7 @@ ZkRecipes zk = ZkRecipes.builder()
         .namespace("myapp")                      // optional chroot
         .sessionTimeout(Duration.ofSeconds(15))  // default 15 s
         .connectionTimeout(Duration.ofSeconds(5))// default 5 s
-        .digestAuth("svc", "secret")             // optional: every node created creator-only
+        .digestAuth("svc", "secret")             // optional: see "Access control" below
         .build();
 ZkRecipes shared = ZkRecipes.wrap(existingCurator); // close() leaves a wrapped client open
     }
