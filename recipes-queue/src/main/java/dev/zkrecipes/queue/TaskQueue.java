@@ -121,7 +121,10 @@ public final class TaskQueue<T> {
      * completes with the task's id once it is durable (or exceptionally, e.g. with
      * {@link dev.zkrecipes.core.ConnectionLossException}). Many puts in flight share round trips:
      * this is how a producer reaches the ensemble's write throughput. Puts from one thread are
-     * applied in the order they were made.
+     * applied in the order they were made, with one exception: a put that had to be redone (its
+     * bucket filled up or was removed meanwhile, or the connection failed) lands after the puts sent
+     * after it. Use {@link #putAll} when a group of tasks must keep its order. After a connection
+     * loss a redone put may also have landed the first time (at-least-once, like {@link #put}).
      *
      * @throws SerializationException if the serializer fails (nothing is sent)
      * @throws dev.zkrecipes.core.PayloadTooLargeException if it is over the size limit (nothing is sent)
