@@ -12,8 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "config", description = "Shared configuration: get, set, list, watch.",
-        subcommands = {ConfigCommand.Get.class, ConfigCommand.Set.class, ConfigCommand.ListKeys.class, ConfigCommand.Watch.class})
+@Command(name = "config", description = "Shared configuration: get, set, list, watch, delete, delete-store.",
+        subcommands = {ConfigCommand.Get.class, ConfigCommand.Set.class, ConfigCommand.ListKeys.class, ConfigCommand.Watch.class,
+                ConfigCommand.Delete.class, ConfigCommand.DeleteStore.class})
 final class ConfigCommand extends GroupCommand {
 
     @Command(name = "get", description = "Print the value of KEY (exit 5 if there is none).")
@@ -56,9 +57,27 @@ final class ConfigCommand extends GroupCommand {
         @Parameters(index = "1..*", arity = "1..*", description = "key=value pairs")
         Map<String, String> values;
 
+        @Option(names = "--expect-version", description = "compare-and-set: write KEY=VALUE (one pair) only if the key is"
+                + " at this version now (-1: only if absent); exit 6 if it is not")
+        Integer expectVersion;
+
+        @Override
+        Integer refuseBeforeConnecting() {
+            if (expectVersion != null && values.size() != 1) {
+                throw new IllegalArgumentException("--expect-version takes exactly one key=value pair, got " + values.size());
+            }
+            return null;
+        }
+
         @Override
         int run(ZkRecipes zk) throws Exception {
             try (ConfigStore store = ConfigStore.open(zk, name)) {
+                if (expectVersion != null) {
+                    Map.Entry<String, String> pair = values.entrySet().iterator().next();
+                    Versioned<String> v = store.compareAndSet(pair.getKey(), expectVersion, pair.getValue());
+                    out().println(pair.getKey() + " = " + v.value() + "  (version " + v.version() + ")");
+                    return Zkr.OK;
+                }
                 store.putAll(values).forEach((k, v) -> out().println(k + " = " + v.value() + "  (version " + v.version() + ")"));
                 return Zkr.OK;
             }
@@ -114,6 +133,51 @@ final class ConfigCommand extends GroupCommand {
                 }
                 return Zkr.OK;
             }
+        }
+    }
+
+    @Command(name = "delete", description = "Delete KEY (exit 5 if there is none).")
+    static final class Delete extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Parameters(index = "1", description = "key")
+        String key;
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            try (ConfigStore store = ConfigStore.open(zk, name)) {
+                if (!store.delete(key)) {
+                    err().println("zkr: config '" + name + "' has no key '" + key + "'");
+                    return Zkr.NOT_FOUND;
+                }
+                return Zkr.OK;
+            }
+        }
+    }
+
+    @Command(name = "delete-store", description = "Delete config store NAME with every key (exit 5 if there is none).")
+    static final class DeleteStore extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
+        int run(ZkRecipes zk) {
+            if (!ConfigStore.deleteStore(zk, name)) {
+                err().println("zkr: there is no config store '" + name + "'");
+                return Zkr.NOT_FOUND;
+            }
+            return Zkr.OK;
         }
     }
 }

@@ -26,7 +26,7 @@ final class QueueCommand extends GroupCommand {
         return TaskQueue.builder(zk, name, Serializers.utf8()).build();
     }
 
-    @Command(name = "put", description = "Put one task per PAYLOAD, in one atomic batch; print their ids.")
+    @Command(name = "put", description = "Put one task per PAYLOAD in one atomic batch (of 500 at most each); print their ids.")
     static final class Put extends ConnectedCommand {
         @Parameters(index = "0", description = "queue name")
         String name;
@@ -36,12 +36,29 @@ final class QueueCommand extends GroupCommand {
             return name;
         }
 
-        @Parameters(index = "1..*", arity = "1..*", description = "payloads (UTF-8)")
+        @Parameters(index = "1..*", arity = "1..*", description = "payloads (UTF-8); '-' reads one payload per line from stdin")
         List<String> payloads;
 
         @Override
-        int run(ZkRecipes zk) {
-            queue(zk, name).putAll(payloads).forEach(out()::println);
+        int run(ZkRecipes zk) throws java.io.IOException {
+            List<String> all = new java.util.ArrayList<>();
+            for (String p : payloads) {
+                if (p.equals("-")) {
+                    new java.io.BufferedReader(new java.io.InputStreamReader(System.in, UTF_8)).lines()
+                            .filter(line -> !line.isEmpty()).forEach(all::add);
+                } else {
+                    all.add(p);
+                }
+            }
+            if (all.isEmpty()) {
+                err().println("zkr: nothing to put (stdin was empty)");
+                return Zkr.USAGE;
+            }
+            TaskQueue<String> q = queue(zk, name);
+            // one atomic batch when it fits, else batches of 500 in order
+            for (int i = 0; i < all.size(); i += 500) {
+                q.putAll(all.subList(i, Math.min(all.size(), i + 500))).forEach(out()::println);
+            }
             return Zkr.OK;
         }
     }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
 @Command(name = "zkr", mixinStandardHelpOptions = true, version = "zkr 0.1.0-SNAPSHOT",
         description = "Coordination recipes on ZooKeeper: leader election, locks, work queues, configuration.",
         subcommands = {DemoCommand.class, ElectCommand.class, LeaderCommand.class, LockCommand.class, LocksCommand.class,
-                QueueCommand.class, ConfigCommand.class, FsCommand.class, BenchCommand.class},
+                QueueCommand.class, ConfigCommand.class, FsCommand.class, ListCommand.class, BenchCommand.class,
+                CompletionCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes:",
                 "  0  success",
                 "  1  failed (e.g. no leader); 'lock -- CMD' exits with CMD's own code",
@@ -35,7 +36,7 @@ import picocli.CommandLine.Option;
                 "  3  no ZooKeeper server reachable, the connection was lost, or the TLS handshake failed",
                 "  4  timed out (e.g. the lock was not free in time)",
                 "  5  not found (no such key, path or task)",
-                "  6  conflict (already exists, version changed)",
+                "  6  conflict (already exists, version changed, directory not empty)",
                 "  7  not authorized: the ensemble refused this identity (check --auth and the node's ACL)",
                 "  8  'lock -- CMD': the lock was lost while CMD ran (see --on-loss)",
                 "  10 unexpected error (run with --verbose for the stack trace)",
@@ -97,16 +98,23 @@ public final class Zkr implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--connect-timeout", description = "how long to wait for the ensemble, e.g. 5s (default: ${DEFAULT-VALUE})",
+            defaultValue = "5s")
+    String connectTimeout;
+
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        // no command: a usage error, as the shell expects
+        throw new CommandLine.ParameterException(spec.commandLine(), "say which command (zkr help COMMAND for one)");
     }
 
     /** Connects to the ensemble or fails with exit code 3 within the connection timeout. */
     ZkRecipes connect() {
         String connectString = connect != null ? connect : Optional.ofNullable(environment.apply("ZKR_CONNECT")).orElse("127.0.0.1:2181");
+        ConnectString.check(connectString);
+        Duration waitForEnsemble = Durations.parse(connectTimeout);
         ZkRecipes.Builder b = ZkRecipes.builder().connectString(connectString)
-                .sessionTimeout(Durations.parse(sessionTimeout)).connectionTimeout(Duration.ofSeconds(5));
+                .sessionTimeout(Durations.parse(sessionTimeout)).connectionTimeout(waitForEnsemble);
         if (namespace != null) {
             b.namespace(namespace);
         }
@@ -128,9 +136,10 @@ public final class Zkr implements Runnable {
         ZkRecipes zk = b.build();
         zk.start();
         try {
-            if (!zk.awaitConnected(Duration.ofSeconds(5))) {
+            if (!zk.awaitConnected(waitForEnsemble)) {
                 zk.close();
-                throw new ConnectionLossException("no ZooKeeper server reachable at " + connectString + " within 5 s", null);
+                throw new ConnectionLossException("no ZooKeeper server reachable at " + connectString + " within "
+                        + connectTimeout + " (--connect-timeout)", null);
             }
         } catch (InterruptedException e) {
             zk.close();
@@ -184,6 +193,7 @@ public final class Zkr implements Runnable {
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         Zkr root = new Zkr();
         CommandLine cl = new CommandLine(root);
+        withHelp(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -200,6 +210,16 @@ public final class Zkr implements Runnable {
         return code;
     }
 
+    /** --help on every subcommand, as on the root. */
+    private static void withHelp(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (!sub.getCommandSpec().mixinStandardHelpOptions() && !(sub.getCommand() instanceof CommandLine.HelpCommand)) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true);
+            }
+            withHelp(sub);
+        }
+    }
+
     static String message(Throwable e) {
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }
@@ -214,12 +234,12 @@ public final class Zkr implements Runnable {
         if (e instanceof NoSuchPathException) {
             return NOT_FOUND;
         }
-        if (e instanceof AlreadyExistsException || e instanceof VersionConflictException) {
+        if (e instanceof AlreadyExistsException || e instanceof VersionConflictException
+                || e instanceof dev.zkrecipes.core.DirectoryNotEmptyException) {
             return CONFLICT;
         }
         if (e instanceof IllegalArgumentException || e instanceof dev.zkrecipes.core.PayloadTooLargeException
-                || e instanceof dev.zkrecipes.core.NotADirectoryException
-                || e instanceof dev.zkrecipes.core.DirectoryNotEmptyException) {
+                || e instanceof dev.zkrecipes.core.NotADirectoryException) {
             return USAGE;
         }
         if (e instanceof ZkRecipeException) {

@@ -101,7 +101,7 @@ class ZkrTest {
         assertThat(zkr("fs", "mv", "cli-fs", "/raw", "/archive").code()).isZero();
         assertThat(zkr("fs", "stat", "cli-fs", "/raw/a.parquet").code()).isEqualTo(Zkr.NOT_FOUND);
         assertThat(zkr("fs", "put", "cli-fs", "/archive/a.parquet").code()).isEqualTo(Zkr.CONFLICT);
-        assertThat(zkr("fs", "rm", "cli-fs", "/archive").code()).isEqualTo(Zkr.USAGE);
+        assertThat(zkr("fs", "rm", "cli-fs", "/archive").code()).isEqualTo(Zkr.CONFLICT);
         assertThat(zkr("fs", "rm", "cli-fs", "-r", "/archive").code()).isZero();
     }
 
@@ -237,5 +237,58 @@ class ZkrTest {
         } finally {
             zkr.destroyForcibly();
         }
+    }
+
+    @Test
+    void helpWorksOnEverySubcommandAndNoCommandIsAUsageError() {
+        assertThat(raw("queue", "--help").code()).isZero();
+        assertThat(raw("queue", "put", "--help").out()).contains("Usage: zkr queue put");
+        assertThat(raw("help", "lock").out()).contains("--on-loss");
+        Run none = raw();
+        assertThat(none.code()).isEqualTo(Zkr.USAGE);
+        assertThat(raw("completion", "bash").out()).contains("complete -F");
+    }
+
+    @Test
+    void aBadConnectStringIsOneLineAtOnce() {
+        long t0 = System.nanoTime();
+        Run badPort = raw("--connect", "127.0.0.1:port", "leader", "x");
+        assertThat(badPort.code()).isEqualTo(Zkr.USAGE);
+        assertThat(badPort.err()).contains("port 'port'").hasLineCount(1);
+        Run unresolved = raw("--connect", "no-such-host.invalid:2181", "leader", "x");
+        assertThat(unresolved.code()).isEqualTo(Zkr.UNREACHABLE);
+        assertThat(unresolved.err()).contains("does not resolve").hasLineCount(1);
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).isLessThan(java.time.Duration.ofSeconds(4));
+    }
+
+    @Test
+    void configCompareAndSetDeleteAndDeleteStore() {
+        assertThat(zkr("config", "set", "cli-cas", "mode=a").code()).isZero();
+        assertThat(zkr("config", "set", "cli-cas", "mode=b", "--expect-version", "7").code()).isEqualTo(Zkr.CONFLICT);
+        assertThat(zkr("config", "set", "cli-cas", "mode=b", "--expect-version", "0").code()).isZero();
+        assertThat(zkr("config", "get", "cli-cas", "mode").out().strip()).isEqualTo("b");
+        assertThat(zkr("config", "delete", "cli-cas", "mode").code()).isZero();
+        assertThat(zkr("config", "delete", "cli-cas", "mode").code()).isEqualTo(Zkr.NOT_FOUND);
+        assertThat(zkr("config", "delete-store", "cli-cas").code()).isZero();
+        assertThat(zkr("config", "delete-store", "cli-cas").code()).isEqualTo(Zkr.NOT_FOUND);
+    }
+
+    @Test
+    void lsFindsQueuesLocksAndStoresWithTheirSizes() throws Exception {
+        zkr("queue", "put", "cli-ls/jobs", "a", "b", "c");
+        zkr("config", "set", "cli-ls-cfg", "k=v");
+        try (LockHandle held = DistributedLock.of(server.client(0), "cli-ls-lock").acquire()) {
+            Run ls = zkr("ls");
+            assertThat(ls.out()).contains("queues  cli-ls/jobs  3").contains("locks  cli-ls-lock  1").contains("config  cli-ls-cfg");
+            com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(zkr("ls", "--json").out());
+            assertThat(json.get("queues").toString()).contains("\"name\":\"cli-ls/jobs\",\"size\":3");
+        }
+    }
+
+    @Test
+    void removingANonEmptyDirectoryIsAConflict() {
+        assertThat(zkr("fs", "put", "cli-fs-rm", "/d/a.txt", "--size", "1").code()).isZero();
+        assertThat(zkr("fs", "rm", "cli-fs-rm", "/d").code()).isEqualTo(Zkr.CONFLICT);
     }
 }
