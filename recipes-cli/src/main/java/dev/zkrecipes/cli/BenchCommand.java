@@ -1,9 +1,7 @@
 package dev.zkrecipes.cli;
 
+import dev.zkrecipes.bench.Report;
 import dev.zkrecipes.bench.Scenario;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -40,35 +38,32 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("date", Instant.now().toString());
-        results.put("cores", Runtime.getRuntime().availableProcessors());
-        results.put("java", System.getProperty("java.version"));
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("java", System.getProperty("java.version"));
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        machine.put("maxHeapMiB", Runtime.getRuntime().maxMemory() >> 20);
+        results.put("machine", machine);
         results.put("quick", quick);
-        Map<String, List<String>> figures = new LinkedHashMap<>();
+        List<Map<String, Object>> figures = new ArrayList<>();
+        Report.drain();
         int n = 0;
         for (String name : scenarios) {
             n++;
             spec.commandLine().getErr().printf(Locale.ROOT, "[%d/%d] %s ...%n", n, scenarios.size(), name);
             spec.commandLine().getErr().flush();
             Scenario scenario = scenario(name);
-            ByteArrayOutputStream captured = new ByteArrayOutputStream();
-            PrintStream original = System.out;
-            PrintStream tee = new PrintStream(new TeeStream(original, captured), true, StandardCharsets.UTF_8);
-            System.setOut(tee);
             long t0 = System.nanoTime();
-            try {
-                scenario.run(quick ? new String[] {"--quick"} : new String[0]);
-            } finally {
-                System.setOut(original);
-            }
+            scenario.run(quick ? new String[] {"--quick"} : new String[0]);
             spec.commandLine().getErr().printf(Locale.ROOT, "[%d/%d] %s done in %.0f s%n", n, scenarios.size(), name,
                     (System.nanoTime() - t0) / 1e9);
-            List<String> lines = new ArrayList<>();
-            for (String line : captured.toString(StandardCharsets.UTF_8).split("\n")) {
-                if (line.startsWith("==") || line.startsWith("   ")) {
-                    lines.add(line.strip());
-                }
+            // one object per figure and subject, so that a script can divide any two subjects of a figure
+            for (Map<String, Object> row : Report.drain()) {
+                Map<String, Object> withScenario = new LinkedHashMap<>();
+                withScenario.put("scenario", name);
+                withScenario.putAll(row);
+                figures.add(withScenario);
             }
-            figures.put(name, lines);
         }
         results.put("figures", figures);
         Path out = json != null ? json : Path.of("bench-results", "zkr-bench-" + Instant.now().toString().replace(':', '-') + ".json");
@@ -86,35 +81,6 @@ final class BenchCommand implements Callable<Integer> {
             return (Scenario) Class.forName(cls).getDeclaredConstructor().newInstance();
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("no benchmark scenario '" + name + "' (known: election, lock, queue, config)");
-        }
-    }
-
-    /** Writes to two streams. */
-    private static final class TeeStream extends java.io.OutputStream {
-        private final java.io.OutputStream a;
-        private final java.io.OutputStream b;
-
-        TeeStream(java.io.OutputStream a, java.io.OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public void write(int c) throws java.io.IOException {
-            a.write(c);
-            b.write(c);
-        }
-
-        @Override
-        public void write(byte[] buf, int off, int len) throws java.io.IOException {
-            a.write(buf, off, len);
-            b.write(buf, off, len);
-        }
-
-        @Override
-        public void flush() throws java.io.IOException {
-            a.flush();
-            b.flush();
         }
     }
 }

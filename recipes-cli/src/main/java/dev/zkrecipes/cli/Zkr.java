@@ -254,6 +254,10 @@ public final class Zkr implements Runnable {
             String key = "org.slf4j.simpleLogger." + logger;
             System.setProperty(key, System.getProperty(key, "error"));
         }
+        // Curator's DistributedQueue (a benchmark baseline) prints a stack trace for every message in
+        // flight when it is closed: noise in the middle of the figures
+        String queueLog = "org.slf4j.simpleLogger.log.org.apache.curator.framework.recipes.queue";
+        System.setProperty(queueLog, System.getProperty(queueLog, "off"));
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         System.exit(execute(out, err, args));

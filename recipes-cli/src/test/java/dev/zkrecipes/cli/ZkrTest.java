@@ -147,6 +147,14 @@ class ZkrTest {
         assertThat(bench.code()).isZero();
         assertThat(bench.err()).contains("[1/1] lock");
         assertThat(Files.readString(json)).contains("\"lock\"").contains("Curator InterProcessMutex");
+        com.fasterxml.jackson.databind.JsonNode results = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertThat(results.get("machine").get("cores").asInt()).isPositive();
+        com.fasterxml.jackson.databind.JsonNode first = results.get("figures").get(0);
+        assertThat(first.get("scenario").asText()).isEqualTo("lock");
+        assertThat(first.get("figure").asText()).isNotEmpty();
+        assertThat(first.get("subject").asText()).isNotEmpty();
+        assertThat(first.get("unit").asText()).isIn("ms", "ops/s");
+        assertThat(first.has("p50") || first.has("rate")).isTrue();
     }
 
     @Test
