@@ -30,10 +30,18 @@ final class ConfigCommand extends GroupCommand {
         @Parameters(index = "1", description = "key")
         String key;
 
+        @Option(names = "--json", description = "{key, value, version}")
+        boolean json;
+
         @Override
         int run(ZkRecipes zk) throws Exception {
             try (ConfigStore store = ConfigStore.open(zk, name)) {
                 Optional<String> v = store.get(key);
+                if (json && v.isPresent()) {
+                    Versioned<String> versioned = store.getVersioned(key).orElseThrow();
+                    Json.print(out(), Map.of("key", key, "value", versioned.value(), "version", versioned.version()));
+                    return Zkr.OK;
+                }
                 if (v.isEmpty()) {
                     err().println("zkr: config '" + name + "' has no key '" + key + "'");
                     return Zkr.NOT_FOUND;
@@ -89,6 +97,9 @@ final class ConfigCommand extends GroupCommand {
         @Parameters(index = "0", description = "store name")
         String name;
 
+        @Option(names = "--json", description = "{key: {value, version}}")
+        boolean json;
+
         @Override
         String recipeName() {
             return name;
@@ -97,6 +108,12 @@ final class ConfigCommand extends GroupCommand {
         @Override
         int run(ZkRecipes zk) throws Exception {
             try (ConfigStore store = ConfigStore.open(zk, name)) {
+                if (json) {
+                    Map<String, Object> all = new java.util.TreeMap<>();
+                    store.snapshot().forEach((k, v) -> all.put(k, Map.of("value", v.value(), "version", v.version())));
+                    Json.print(out(), all);
+                    return Zkr.OK;
+                }
                 for (Map.Entry<String, Versioned<String>> e : store.snapshot().entrySet()) {
                     out().println(e.getKey() + " = " + e.getValue().value() + "  (version " + e.getValue().version() + ")");
                 }
@@ -105,7 +122,7 @@ final class ConfigCommand extends GroupCommand {
         }
     }
 
-    @Command(name = "watch", description = "Print every change until Ctrl-C (or --for).")
+    @Command(name = "watch", description = "Print the current values, then every change with its time, until Ctrl-C (or --for).")
     static final class Watch extends ConnectedCommand {
         @Parameters(index = "0", description = "store name")
         String name;
@@ -121,8 +138,13 @@ final class ConfigCommand extends GroupCommand {
         @Override
         int run(ZkRecipes zk) throws Exception {
             try (ConfigStore store = ConfigStore.open(zk, name)) {
+                // what is there now, then every change, each line with its time
+                String now = java.time.Instant.now().toString();
+                store.snapshot().forEach((k, v) -> out().println(now + "  " + k + " = " + v.value() + "  (version " + v.version() + ")"));
+                out().flush();
                 store.addListener(c -> {
-                    out().println(c.key() + ": " + c.oldValue().orElse("(none)") + " -> " + c.newValue().orElse("(deleted)"));
+                    out().println(java.time.Instant.now() + "  " + c.key() + ": " + c.oldValue().orElse("(none)") + " -> "
+                            + c.newValue().orElse("(deleted)"));
                     out().flush();
                 });
                 CountDownLatch forever = new CountDownLatch(1);

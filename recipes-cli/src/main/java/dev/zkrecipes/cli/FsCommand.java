@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "fs", description = "File-system metadata: ls, stat, put, mv, rm.",
-        subcommands = {FsCommand.Ls.class, FsCommand.Stat.class, FsCommand.Put.class, FsCommand.Mv.class, FsCommand.Rm.class})
+@Command(name = "fs", description = "File-system metadata: ls, stat, put, mkdir, mv, rm, delete-store.",
+        subcommands = {FsCommand.Ls.class, FsCommand.Stat.class, FsCommand.Put.class, FsCommand.Mkdir.class, FsCommand.Mv.class,
+                FsCommand.Rm.class, FsCommand.DeleteStore.class})
 final class FsCommand extends GroupCommand {
 
     @Command(name = "ls", description = "List a directory.")
@@ -27,9 +28,16 @@ final class FsCommand extends GroupCommand {
         @Parameters(index = "1", defaultValue = "/", description = "directory (default /)")
         String path;
 
+        @Option(names = "--json", description = "[names]")
+        boolean json;
+
         @Override
         int run(ZkRecipes zk) throws Exception {
             try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                if (json) {
+                    Json.print(out(), fs.list(path));
+                    return Zkr.OK;
+                }
                 fs.list(path).forEach(out()::println);
                 return Zkr.OK;
             }
@@ -49,12 +57,24 @@ final class FsCommand extends GroupCommand {
         @Parameters(index = "1", description = "path")
         String path;
 
+        @Option(names = "--json", description = "{path, type, size, checksum, owner, modified, replicas, attributes, version}")
+        boolean json;
+
         @Override
         int run(ZkRecipes zk) throws Exception {
             try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
                 Versioned<FileMetadata> m = fs.stat(path)
                         .orElseThrow(() -> new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'"));
-                out().println(m.value() + "  (version " + m.version() + ")");
+                java.util.Map<String, Object> fields = Json.metadata(path, m);
+                if (json) {
+                    Json.print(out(), fields);
+                } else {
+                    fields.forEach((k, v) -> {
+                        if (v != null) {
+                            out().println(k + "=" + v);
+                        }
+                    });
+                }
                 return Zkr.OK;
             }
         }
@@ -118,9 +138,16 @@ final class FsCommand extends GroupCommand {
         @Parameters(index = "2", description = "to")
         String to;
 
+        @Option(names = "-p", description = "create the target's parent directories first")
+        boolean parents;
+
         @Override
         int run(ZkRecipes zk) throws Exception {
             try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                String parent = to.contains("/") && to.lastIndexOf('/') > 0 ? to.substring(0, to.lastIndexOf('/')) : null;
+                if (parents && parent != null) {
+                    fs.mkdirs(parent);
+                }
                 fs.rename(from, to);
                 return Zkr.OK;
             }
@@ -149,6 +176,48 @@ final class FsCommand extends GroupCommand {
                 fs.delete(path, recursive);
                 return Zkr.OK;
             }
+        }
+    }
+
+    @Command(name = "mkdir", description = "Create a directory and its parents; nothing if it exists.")
+    static final class Mkdir extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Parameters(index = "1", description = "path")
+        String path;
+
+        @Override
+        int run(ZkRecipes zk) throws Exception {
+            try (FileMetadataStore fs = FileMetadataStore.open(zk, name)) {
+                fs.mkdirs(path);
+                return Zkr.OK;
+            }
+        }
+    }
+
+    @Command(name = "delete-store", description = "Delete file store NAME with every entry (exit 5 if there is none).")
+    static final class DeleteStore extends ConnectedCommand {
+        @Parameters(index = "0", description = "store name")
+        String name;
+
+        @Override
+        String recipeName() {
+            return name;
+        }
+
+        @Override
+        int run(ZkRecipes zk) {
+            if (!FileMetadataStore.deleteStore(zk, name)) {
+                err().println("zkr: there is no file store '" + name + "'");
+                return Zkr.NOT_FOUND;
+            }
+            return Zkr.OK;
         }
     }
 }

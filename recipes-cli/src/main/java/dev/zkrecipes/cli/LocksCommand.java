@@ -18,9 +18,17 @@ final class LocksCommand extends ConnectedCommand {
         return name;
     }
 
+    @picocli.CommandLine.Option(names = "--json", description = "[{id, token, holding}], holder first")
+    boolean json;
+
     @Override
     int run(ZkRecipes zk) {
         List<LockHolder> line = DistributedLock.of(zk, name).holders();
+        if (json) {
+            Json.print(out(), line.stream().map(h -> java.util.Map.of("id", h.id(), "token", h.token().value(),
+                    "holding", h.holding())).toList());
+            return Zkr.OK;
+        }
         if (line.isEmpty()) {
             out().println("lock '" + name + "' is free");
         }

@@ -99,9 +99,17 @@ final class QueueCommand extends GroupCommand {
             return name;
         }
 
+        @Option(names = "--json", description = "{queue, size}")
+        boolean json;
+
         @Override
         int run(ZkRecipes zk) {
-            out().println(queue(zk, name).size());
+            long size = queue(zk, name).size();
+            if (json) {
+                Json.print(out(), java.util.Map.of("queue", name, "size", size));
+            } else {
+                out().println(size);
+            }
             return Zkr.OK;
         }
     }
@@ -119,8 +127,16 @@ final class QueueCommand extends GroupCommand {
         @Option(names = "--limit", defaultValue = "100", description = "at most this many (default: ${DEFAULT-VALUE})")
         int limit;
 
+        @Option(names = "--json", description = "[{id, attempts, payload}] (payload as UTF-8)")
+        boolean json;
+
         @Override
         int run(ZkRecipes zk) {
+            if (json) {
+                Json.print(out(), queue(zk, name).deadLetters(limit).stream().map(d -> java.util.Map.of("id", d.id(),
+                        "attempts", d.attempts(), "payload", new String(d.payload(), UTF_8))).toList());
+                return Zkr.OK;
+            }
             for (DeadLetter d : queue(zk, name).deadLetters(limit)) {
                 out().println(d.id() + "  attempts " + d.attempts() + "  " + new String(d.payload(), UTF_8));
             }
@@ -138,8 +154,23 @@ final class QueueCommand extends GroupCommand {
             return name;
         }
 
+        @Option(names = "--json", description = "[{task, consumer, since}] (null where unknown)")
+        boolean json;
+
         @Override
         int run(ZkRecipes zk) {
+            if (json) {
+                List<java.util.Map<String, Object>> rows = new java.util.ArrayList<>();
+                for (ClaimInfo c : queue(zk, name).claims()) {
+                    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("task", c.taskId());
+                    m.put("consumer", c.consumer().orElse(null));
+                    m.put("since", c.since().map(Object::toString).orElse(null));
+                    rows.add(m);
+                }
+                Json.print(out(), rows);
+                return Zkr.OK;
+            }
             for (ClaimInfo c : queue(zk, name).claims()) {
                 out().println(c.taskId() + "  " + c.consumer().orElse("?") + "  since "
                         + c.since().map(Object::toString).orElse("?"));

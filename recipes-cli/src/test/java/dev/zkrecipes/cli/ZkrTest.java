@@ -299,4 +299,31 @@ class ZkrTest {
         assertThat(zkr("fs", "put", "cli-fs-rm", "/d/a.txt", "--size", "1").code()).isZero();
         assertThat(zkr("fs", "rm", "cli-fs-rm", "/d").code()).isEqualTo(Zkr.CONFLICT);
     }
+
+    @Test
+    void readCommandsSpeakJsonAndWatchesStartWithWhatIsThere() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Run noLeader = zkr("leader", "cli-json-election", "--json");
+        assertThat(noLeader.code()).isEqualTo(Zkr.FAILED);
+        assertThat(json.readTree(noLeader.out()).get("leader").isNull()).isTrue();
+
+        zkr("queue", "put", "cli-json-q", "a", "b");
+        assertThat(json.readTree(zkr("queue", "size", "cli-json-q", "--json").out()).get("size").asInt()).isEqualTo(2);
+        assertThat(json.readTree(zkr("queue", "claims", "cli-json-q", "--json").out()).isArray()).isTrue();
+
+        zkr("config", "set", "cli-json-cfg", "mode=fast");
+        assertThat(json.readTree(zkr("config", "get", "cli-json-cfg", "mode", "--json").out()).get("value").asText()).isEqualTo("fast");
+        assertThat(json.readTree(zkr("config", "list", "cli-json-cfg", "--json").out()).get("mode").get("version").asInt()).isZero();
+        assertThat(zkr("config", "watch", "cli-json-cfg", "--for", "300ms").out()).contains("mode = fast");
+
+        assertThat(zkr("fs", "mkdir", "cli-json-fs", "/a/b").code()).isZero();
+        assertThat(zkr("fs", "put", "cli-json-fs", "/a/b/f.txt", "--size", "7").code()).isZero();
+        assertThat(zkr("fs", "mv", "cli-json-fs", "-p", "/a/b/f.txt", "/x/y/f.txt").code()).isZero();
+        com.fasterxml.jackson.databind.JsonNode stat = json.readTree(zkr("fs", "stat", "cli-json-fs", "/x/y/f.txt", "--json").out());
+        assertThat(stat.get("size").asLong()).isEqualTo(7);
+        assertThat(stat.get("type").asText()).isEqualTo("file");
+        assertThat(zkr("fs", "stat", "cli-json-fs", "/x/y/f.txt").out()).contains("type=file").doesNotContain("FileMetadata[");
+        assertThat(zkr("fs", "delete-store", "cli-json-fs").code()).isZero();
+        assertThat(zkr("fs", "delete-store", "cli-json-fs").code()).isEqualTo(Zkr.NOT_FOUND);
+    }
 }
