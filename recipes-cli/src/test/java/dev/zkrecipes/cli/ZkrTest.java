@@ -326,4 +326,38 @@ class ZkrTest {
         assertThat(zkr("fs", "delete-store", "cli-json-fs").code()).isZero();
         assertThat(zkr("fs", "delete-store", "cli-json-fs").code()).isEqualTo(Zkr.NOT_FOUND);
     }
+
+    @Test
+    void aZkrLockPausedPastItsSessionStopsItsCommandWhenItRunsAgain(@TempDir Path dir) throws Exception {
+        Path started = dir.resolve("started");
+        Path stopped = dir.resolve("stopped");
+        Path script = Files.writeString(dir.resolve("hold.sh"), "#!/bin/sh\ntrap 'echo term > " + stopped
+                + "; exit 0' TERM\ntouch " + started + "\nwhile true; do sleep 0.1; done\n");
+        script.toFile().setExecutable(true);
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process zkr = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Zkr.class.getName(),
+                "--connect", server.connectString(), "--session-timeout", "3s", "lock", "cli-paused", "--grace", "2s", "--",
+                script.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("zkr.log").toFile()).start();
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Files.exists(started));
+            signal("STOP", zkr.pid());
+            // the ensemble expires the paused holder's session; a second holder takes the lock
+            try (LockHandle next = DistributedLock.of(server.client(0), "cli-paused").tryAcquire(java.time.Duration.ofSeconds(20))
+                    .orElseThrow(() -> new AssertionError("the paused holder's session never expired"))) {
+                signal("CONT", zkr.pid());
+                // the first zkr learns it lost the lock and stops its command rather than run beside us
+                assertThat(zkr.waitFor(30, TimeUnit.SECONDS)).as(Files.readString(dir.resolve("zkr.log"))).isTrue();
+                assertThat(zkr.exitValue()).as(Files.readString(dir.resolve("zkr.log"))).isEqualTo(Zkr.LOCK_LOST);
+                assertThat(stopped).exists();
+                assertThat(next.isValid()).isTrue();
+            }
+        } finally {
+            signal("CONT", zkr.pid());
+            zkr.destroyForcibly();
+        }
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
+    }
 }
