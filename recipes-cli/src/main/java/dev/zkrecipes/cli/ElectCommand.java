@@ -64,6 +64,7 @@ final class ElectCommand extends ConnectedCommand {
                     }
                 }).build()) {
             elector.start();
+            awaitJoined(elector);
             out().println(id + " joined election '" + name + "'");
             out().flush();
             if (duration != null) {
@@ -82,5 +83,25 @@ final class ElectCommand extends ConnectedCommand {
         out().println(id + " left election '" + name + "'");
         out().flush();
         return Zkr.OK;
+    }
+
+    /**
+     * Returns once this participant is in the line; throws the ensemble's refusal (not authorized)
+     * or, after the connection timeout, says it could not join. Never claims to have joined when
+     * it has not.
+     */
+    private void awaitJoined(LeaderElector elector) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            elector.isLeader(); // throws NotAuthorizedException once the ensemble refused our place
+            if (elector.participants().stream().anyMatch(p -> p.id().equals(id))) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new dev.zkrecipes.core.ConnectionLossException("could not join election '" + name
+                        + "' within 10 s", null);
+            }
+            elector.awaitLeadership(java.time.Duration.ofMillis(20));
+        }
     }
 }

@@ -173,6 +173,17 @@ class ZkrTest {
             assertThat(refused.code()).as(refused.err()).isEqualTo(Zkr.NOT_AUTHORIZED);
             assertThat(refused.err()).doesNotContain("pw-b").doesNotContain("\tat ");
 
+            // joining alice's election is refused too, loudly: never "joined"
+            DistributedLock.of(alice, "cli-alices").acquire().close();
+            try (dev.zkrecipes.election.LeaderElector e = dev.zkrecipes.election.LeaderElector.builder(alice, "cli-alices-election")
+                    .participantId("alice").build()) {
+                e.start();
+                e.awaitLeadership(java.time.Duration.ofSeconds(10)).orElseThrow();
+                Run elect = zkr("--auth", "bob", "elect", "cli-alices-election", "--id", "bob", "--for", "1s");
+                assertThat(elect.code()).as(elect.err()).isEqualTo(Zkr.NOT_AUTHORIZED);
+                assertThat(elect.out()).doesNotContain("joined");
+            }
+
             // and from a file: alice may take her own lock
             Path file = dir.resolve("alice.auth");
             Files.writeString(file, "alice:pw-a\n");

@@ -96,6 +96,8 @@ public final class ConfigStore implements AutoCloseable {
     private final int maxPayload;
     private final ZkRecipes zk;
     private final CuratorCache cache;
+    /** Reads of the node that the cache was refused (NOAUTH) in the background: every read throws them. */
+    private final LocalCopy.Refusals refusals;
     private final SerialExecutor callbacks;
     private final CopyOnWriteArrayList<ConfigListener> listeners = new CopyOnWriteArrayList<>();
     private final Lifecycle lifecycle;
@@ -113,7 +115,8 @@ public final class ConfigStore implements AutoCloseable {
         this.name = name;
         this.path = RecipePaths.config(name);
         this.maxPayload = zk.maxPayloadBytes();
-        this.cache = CuratorCache.build(curator, path, CuratorCache.Options.SINGLE_NODE_CACHE);
+        this.refusals = new LocalCopy.Refusals("config store '" + name + "' (" + path + ")");
+        this.cache = LocalCopy.build(curator, path, refusals, CuratorCache.Options.SINGLE_NODE_CACHE);
         this.callbacks = new SerialExecutor("config-" + name);
         this.lifecycle = new Lifecycle("ConfigStore('" + name + "')");
     }
@@ -123,6 +126,8 @@ public final class ConfigStore implements AutoCloseable {
      * to 15 s). Nothing is written: a store that was never written to is empty.
      *
      * @throws IllegalArgumentException if {@code name} is not a valid recipe name
+     * @throws dev.zkrecipes.core.NotAuthorizedException if the store exists and this client's identity
+     *         may not read it (never an empty store)
      * @throws ConnectionLossException if the first read did not complete in time
      * @throws InterruptedException if interrupted while waiting
      */
@@ -205,14 +210,22 @@ public final class ConfigStore implements AutoCloseable {
                         applyData(data);
                     }
                 })
-                .build(), timeout, "config store '" + name + "' (" + path + ")", this::close);
+                .build(), timeout, "config store '" + name + "' (" + path + ")", refusals, this::close);
     }
 
     // ---- reads: local, never blocking ----
 
-    /** The value of {@code key}, or empty. */
+    /**
+     * The value of {@code key}, or empty.
+     *
+     * <p>Every read (here and below) throws {@link dev.zkrecipes.core.NotAuthorizedException} instead
+     * of answering if the local copy was refused a read of the node in the background (the store was
+     * created, or its ACL changed, after {@link #open} by an identity that does not grant this one
+     * READ), until a read succeeds again: a default value is never served in place of a store the
+     * caller may not see.
+     */
     public Optional<String> get(String key) {
-        Versioned<String> v = view.entries().get(Keys.validate(key));
+        Versioned<String> v = readable().entries().get(Keys.validate(key));
         return v == null ? Optional.empty() : Optional.of(v.value());
     }
 
@@ -223,7 +236,7 @@ public final class ConfigStore implements AutoCloseable {
 
     /** The value with its version, or empty. */
     public Optional<Versioned<String>> getVersioned(String key) {
-        return Optional.ofNullable(view.entries().get(Keys.validate(key)));
+        return Optional.ofNullable(readable().entries().get(Keys.validate(key)));
     }
 
     /**
@@ -260,7 +273,13 @@ public final class ConfigStore implements AutoCloseable {
 
     /** Every key with its value and version, as one consistent, immutable picture. */
     public Map<String, Versioned<String>> snapshot() {
-        return view.entries();
+        return readable().entries();
+    }
+
+    /** The local copy, unless the cache was refused a read of the node since it last read it. */
+    private View readable() {
+        refusals.check();
+        return view;
     }
 
     // ---- writes ----
@@ -482,6 +501,7 @@ public final class ConfigStore implements AutoCloseable {
             Stat stat = new Stat();
             byte[] data = curator.getData().storingStatIn(stat).forPath(path);
             View fresh = new View(decode(data), stat.getCzxid(), stat.getVersion());
+            refusals.clear();
             apply(fresh);
             return fresh;
         } catch (KeeperException.NoNodeException e) {
@@ -518,6 +538,7 @@ public final class ConfigStore implements AutoCloseable {
         if (data == null || data.getStat() == null) {
             return;
         }
+        refusals.clear();
         ConfigDocument document;
         try {
             document = decode(data.getData());

@@ -104,6 +104,8 @@ public final class FileMetadataStore implements AutoCloseable {
     private final String name;
     private final String base;
     private final CuratorCache cache;
+    /** Reads of the tree that the cache was refused (NOAUTH) in the background: every call throws them. */
+    private final LocalCopy.Refusals refusals;
     private final SerialExecutor callbacks;
     private final Lifecycle lifecycle;
     private final Object cacheMoved = new Object();
@@ -118,7 +120,8 @@ public final class FileMetadataStore implements AutoCloseable {
         this.curator = zk.curator();
         this.name = name;
         this.base = RecipePaths.fs(name);
-        this.cache = CuratorCache.build(curator, base);
+        this.refusals = new LocalCopy.Refusals("file store '" + name + "' (" + base + ")");
+        this.cache = LocalCopy.build(curator, base, refusals);
         this.callbacks = new SerialExecutor("fs-" + name);
         this.lifecycle = new Lifecycle("FileMetadataStore('" + name + "')");
     }
@@ -128,6 +131,8 @@ public final class FileMetadataStore implements AutoCloseable {
      * copy holds the whole tree (waits up to 15 s).
      *
      * @throws IllegalArgumentException if {@code name} is not a valid recipe name
+     * @throws dev.zkrecipes.core.NotAuthorizedException if the store exists and this client's identity
+     *         may not read all of it (never an empty or partial store)
      * @throws ConnectionLossException if the ensemble could not be read in time
      * @throws InterruptedException if interrupted while waiting
      */
@@ -181,13 +186,19 @@ public final class FileMetadataStore implements AutoCloseable {
         lifecycle.start();
         try {
             refuseNestedInAnotherStore();
-            curator.create().creatingParentsIfNeeded().forPath(base, MetadataCodec.storeRoot(name));
-        } catch (KeeperException.NodeExistsException exists) {
-            // opened before
+            try {
+                curator.create().creatingParentsIfNeeded().forPath(base, MetadataCodec.storeRoot(name));
+            } catch (KeeperException.NodeExistsException exists) {
+                // opened before, maybe by another identity: a root we may not read fails here, with
+                // its own typed error, instead of opening as an empty store
+                curator.getChildren().forPath(base);
+            }
         } catch (RuntimeException e) {
+            close();
             throw e;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "creating the root of file store '" + name + "'");
+            close();
+            throw ZkErrors.translate(e, "opening the root of file store '" + name + "'");
         }
         LocalCopy.start(cache, CuratorCacheListener.builder()
                 .forAll((type, oldData, data) -> {
@@ -200,7 +211,7 @@ public final class FileMetadataStore implements AutoCloseable {
                         cacheMoved.notifyAll();
                     }
                 })
-                .build(), timeout, "file store '" + name + "' (" + base + ")", this::close);
+                .build(), timeout, "file store '" + name + "' (" + base + ")", refusals, this::close);
         for (ChildData d : cache.stream().toList()) {
             String nested = d.getPath().equals(base) ? null : MetadataCodec.storeOf(d.getData());
             if (nested != null) {
@@ -234,10 +245,15 @@ public final class FileMetadataStore implements AutoCloseable {
     /**
      * The metadata of {@code path} with its version, from the local copy; empty if there is no such
      * entry.
+     *
+     * @throws dev.zkrecipes.core.NotAuthorizedException if the local copy was refused a read in the
+     *         background since {@link #open} (an entry created by an identity that does not grant this
+     *         one READ): the copy is incomplete, so it is not served
      */
     public Optional<Versioned<FileMetadata>> stat(String path) {
         String zkPath = zkPath(FsPaths.validate(path));
         lifecycle.checkStarted();
+        refusals.check();
         Optional<ChildData> cached = cache.get(zkPath);
         if (cached.isEmpty()) {
             lagging.remove(zkPath, Long.MAX_VALUE);
@@ -592,6 +608,7 @@ public final class FileMetadataStore implements AutoCloseable {
         FsPaths.validate(path);
         requireNonNull(listener, "listener");
         lifecycle.checkStarted();
+        refusals.check();
         CuratorCacheListener l = CuratorCacheListener.builder().forAll((type, oldData, data) -> {
             ChildData node = data != null ? data : oldData;
             if (node == null) {

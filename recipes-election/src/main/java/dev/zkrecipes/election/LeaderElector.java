@@ -80,6 +80,13 @@ public final class LeaderElector implements AutoCloseable {
      * Joins the election: creates this participant's node in the background and returns at once.
      * If the client is not connected yet, the participant joins when it connects.
      *
+     * <p>Rights: if the ensemble refuses this participant its place (the election belongs to another
+     * identity, whose ACL does not grant this one), the refusal is found in the background, so it is
+     * {@link #awaitLeadership} and {@link #isLeader()} that throw
+     * {@link dev.zkrecipes.core.NotAuthorizedException} from then on, until a later attempt succeeds
+     * (the participant tries again every few seconds, in case the ACL is changed). To fail at once,
+     * call {@link #awaitLeadership} or {@link #participants()} after starting.
+     *
      * @throws IllegalStateException if started before, closed, or the client is not started
      */
     public void start() {
@@ -88,15 +95,26 @@ public final class LeaderElector implements AutoCloseable {
         candidate.start();
     }
 
-    /** True while this participant holds a valid term (connected, not suspended). */
+    /**
+     * True while this participant holds a valid term (connected, not suspended).
+     *
+     * @throws dev.zkrecipes.core.NotAuthorizedException if the ensemble refused this participant its
+     *         place for lack of rights (see {@link #start()}): it is not a waiting participant
+     */
     public boolean isLeader() {
-        return candidate.isLeader();
+        if (candidate.isLeader()) {
+            return true;
+        }
+        candidate.checkRefused();
+        return false;
     }
 
     /**
      * Waits until this participant leads.
      *
      * @return the current term, or empty if the timeout passed first or the elector was closed
+     * @throws dev.zkrecipes.core.NotAuthorizedException as soon as the ensemble refuses this
+     *         participant its place for lack of rights (see {@link #start()})
      * @throws InterruptedException if interrupted while waiting
      * @throws IllegalStateException if not started
      */
@@ -111,6 +129,7 @@ public final class LeaderElector implements AutoCloseable {
      * participant takes part.
      *
      * @return the leader, or empty if the election has no participant
+     * @throws dev.zkrecipes.core.NotAuthorizedException if this client's identity may not read the election
      * @throws dev.zkrecipes.core.ConnectionLossException if the ensemble cannot be reached within the retry policy
      * @throws IllegalStateException if closed
      */
@@ -177,7 +196,7 @@ public final class LeaderElector implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "LeaderElector[" + name + ", " + participantId + ", leader=" + isLeader() + "]";
+        return "LeaderElector[" + name + ", " + participantId + ", leader=" + candidate.isLeader() + "]";
     }
 
     private static String defaultParticipantId() {

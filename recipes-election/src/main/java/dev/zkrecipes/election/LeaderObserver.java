@@ -25,6 +25,12 @@ import java.util.function.Predicate;
  * node changes. Connection loss: the cached leader is what the ensemble last reported; after a
  * reconnect (same or new session) it reads the election again and reports any change it missed.
  * A change that came and went while the client was cut off is not reported.
+ *
+ * <p>Rights: an election this client's identity may not read (another identity's, whose ACL does not
+ * grant this one READ) is never shown as having no leader. The first read runs in the background, so
+ * its refusal is thrown as {@link dev.zkrecipes.core.NotAuthorizedException} by the calls after it
+ * ({@link #currentLeader()}, {@link #awaitLeader}, {@link #addListener}, {@link #participants()}),
+ * until a later read succeeds (the observer reads again every few seconds, in case the ACL is changed).
  */
 public final class LeaderObserver implements AutoCloseable {
 
@@ -59,6 +65,8 @@ public final class LeaderObserver implements AutoCloseable {
     /**
      * The leader as of the last change this observer saw (no read); empty before the first read
      * completes or when the election has no participant.
+     *
+     * @throws dev.zkrecipes.core.NotAuthorizedException if the ensemble refused the last read for lack of rights
      */
     public Optional<Participant> currentLeader() {
         return watch.leader();
@@ -70,6 +78,8 @@ public final class LeaderObserver implements AutoCloseable {
      *
      * @return the leader that satisfied it, or empty on timeout (as {@link Optional} of the
      *         {@link Optional} leader)
+     * @throws dev.zkrecipes.core.NotAuthorizedException as soon as the ensemble refuses a read of the
+     *         election for lack of rights
      * @throws InterruptedException if interrupted while waiting
      */
     public Optional<Optional<Participant>> awaitLeader(Predicate<Optional<Participant>> condition, Duration timeout)
@@ -83,6 +93,7 @@ public final class LeaderObserver implements AutoCloseable {
     /**
      * Every participant in election order, read now from the ensemble.
      *
+     * @throws dev.zkrecipes.core.NotAuthorizedException if this client's identity may not read the election
      * @throws dev.zkrecipes.core.ConnectionLossException if the ensemble cannot be reached within the retry policy
      */
     public List<Participant> participants() {
@@ -93,6 +104,8 @@ public final class LeaderObserver implements AutoCloseable {
     /**
      * Adds a listener; it is called at once with the current leader if one is known, then on every
      * change. Returns this observer.
+     *
+     * @throws dev.zkrecipes.core.NotAuthorizedException if the ensemble refused the last read for lack of rights
      */
     public LeaderObserver addListener(LeaderChangeListener listener) {
         requireNonNull(listener, "listener");

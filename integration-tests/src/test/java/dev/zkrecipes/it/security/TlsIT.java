@@ -1,6 +1,7 @@
 package dev.zkrecipes.it.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
@@ -224,6 +225,48 @@ class TlsIT {
     }
 
     /** Another loopback address in front of the TLS port: the same server, dialled by a name its certificate lacks. */
+    @Test
+    void theClientCertificateIsTheAclIdentity() throws Exception {
+        // creator-only recipe nodes for whoever this client is: here its certificate (x509 scheme)
+        org.apache.curator.framework.api.ACLProvider creatorOnly = new org.apache.curator.framework.imps.DefaultACLProvider() {
+            @Override
+            public List<org.apache.zookeeper.data.ACL> getDefaultAcl() {
+                return org.apache.zookeeper.ZooDefs.Ids.CREATOR_ALL_ACL;
+            }
+
+            @Override
+            public List<org.apache.zookeeper.data.ACL> getAclForPath(String path) {
+                return org.apache.zookeeper.ZooDefs.Ids.CREATOR_ALL_ACL;
+            }
+        };
+        ZkRecipes owner = ZkRecipes.builder().connectString(server.secureConnectString()).connectionTimeout(CONNECTION_TIMEOUT)
+                .tls(trusting(certs.trustStore()).keyStore(certs.clientKeyStore(), TlsZkServer.PASSWORD).build())
+                .aclProvider(creatorOnly).build();
+        toClose.add(owner);
+        owner.start();
+        assertThat(owner.awaitConnected(WAIT)).isTrue();
+        ZkRecipes sameCertificate = connected(server.secureConnectString(), TlsConfig.builder()
+                .trustStore(certs.trustStorePem(), "").keyStore(certs.clientKeyStore(), TlsZkServer.PASSWORD).build());
+        ZkRecipes noCertificate = connected(server.secureConnectString(), trusting(certs.trustStore()).build());
+
+        DistributedLock.of(owner, "tls/x509-owned").acquire().close();
+        assertThat(owner.curator().getACL().forPath("/zkr/locks/tls/x509-owned"))
+                .extracting(acl -> acl.getId().getScheme() + ":" + acl.getId().getId()).containsExactly("x509:CN=zkr-test-client");
+        // the shared parents stay open to every identity
+        assertThat(owner.curator().getACL().forPath("/zkr/locks"))
+                .anyMatch(acl -> acl.getId().getScheme().equals("world"));
+
+        // the same certificate may take the lock; a client without one is refused, typed
+        boolean taken = CompletableFuture.supplyAsync(() -> {
+            Optional<LockHandle> h = tryAcquire(DistributedLock.of(sameCertificate, "tls/x509-owned"), WAIT);
+            h.ifPresent(LockHandle::close);
+            return h.isPresent();
+        }).get(20, TimeUnit.SECONDS);
+        assertThat(taken).isTrue();
+        assertThatThrownBy(() -> DistributedLock.of(noCertificate, "tls/x509-owned").tryAcquire(Duration.ofSeconds(2)))
+                .isInstanceOf(dev.zkrecipes.core.NotAuthorizedException.class);
+    }
+
     private static final class Forwarder implements AutoCloseable {
         private final ServerSocket listener;
         private final int target;

@@ -1,5 +1,6 @@
 package dev.zkrecipes.election.internal;
 
+import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
@@ -7,6 +8,7 @@ import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.Watches;
+import dev.zkrecipes.core.internal.ZkErrors;
 import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.election.LeadershipListener;
 import dev.zkrecipes.election.RevocationReason;
@@ -92,6 +94,8 @@ public final class Candidate implements ConnectionStateListener {
     private Term term;
     private boolean suspended;
     private boolean closed;
+    /** Set while the ensemble refuses this participant its place for lack of rights (NOAUTH). */
+    private NotAuthorizedException refused;
 
     // Worker-thread state.
     private int consecutiveFailures;
@@ -126,14 +130,31 @@ public final class Candidate implements ConnectionStateListener {
         return t != null && t.isValid();
     }
 
+    /**
+     * Throws, with the caller's stack, the refusal of the last attempt to take a place, if the
+     * ensemble refused it for lack of rights and no attempt has succeeded since.
+     *
+     * @throws NotAuthorizedException if so
+     */
+    public synchronized void checkRefused() {
+        if (refused != null) {
+            throw new NotAuthorizedException(refused.getMessage(), refused);
+        }
+    }
+
     public synchronized Term currentTerm() {
         return term;
     }
 
-    /** Waits until this participant holds a valid term, the timeout passes, or it is closed. */
+    /**
+     * Waits until this participant holds a valid term, the timeout passes, or it is closed.
+     *
+     * @throws NotAuthorizedException as soon as the ensemble refuses this participant its place
+     */
     public synchronized Optional<Leadership> awaitLeadership(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!closed && (term == null || !term.isValid())) {
+            checkRefused();
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return Optional.empty();
@@ -476,8 +497,36 @@ public final class Candidate implements ConnectionStateListener {
         try {
             task.run();
             consecutiveFailures = 0;
+            synchronized (this) {
+                refused = null;
+            }
         } catch (Exception e) {
             if (isClosed()) {
+                return;
+            }
+            if (isRefusal(e)) {
+                // Not a failure that time mends by itself: tell the caller (awaitLeadership, isLeader)
+                // at once, say it once in the log, and look again now and then in case the ACL is fixed.
+                boolean first;
+                synchronized (this) {
+                    first = refused == null;
+                    refused = e instanceof NotAuthorizedException n ? n
+                            : (NotAuthorizedException) ZkErrors.translate(e, "joining election '" + electionName + "'");
+                    notifyAll();
+                }
+                if (first) {
+                    LOG.error("election '{}': participant '{}' may not take part: {}", electionName, participantId,
+                            refused.getMessage());
+                }
+                Node stuck = node;
+                if (stuck != null) {
+                    // a place it may not use (it cannot read the line, say) must not block the others
+                    forget(stuck, RevocationReason.NODE_DELETED);
+                    deleteInBackground(stuck);
+                }
+                consecutiveFailures = 0;
+                CompletableFuture.delayedExecutor(MAX_RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS)
+                        .execute(() -> submit(this::reconcile));
                 return;
             }
             // Usually the connection: a reconnect runs reconcile again anyway. Retry later too, in
@@ -500,6 +549,11 @@ public final class Candidate implements ConnectionStateListener {
             }
             CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(() -> submit(this::reconcile));
         }
+    }
+
+    /** True for ZooKeeper's NOAUTH, raw or translated. */
+    private static boolean isRefusal(Throwable e) {
+        return e instanceof KeeperException.NoAuthException || e instanceof NotAuthorizedException;
     }
 
     /** Runs {@code task} on the worker after what is queued, waiting for it until {@code bound}. */

@@ -1,5 +1,7 @@
 package dev.zkrecipes.election.internal;
 
+import dev.zkrecipes.core.NotAuthorizedException;
+import dev.zkrecipes.core.internal.ZkErrors;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.Watches;
@@ -39,6 +41,8 @@ public final class ElectionWatch implements ConnectionStateListener {
     private Optional<Participant> leader = Optional.empty();
     private String leaderNode;
     private boolean known;
+    /** Set while the ensemble refuses this client reads of the election (NOAUTH). */
+    private NotAuthorizedException refused;
     private volatile boolean closed;
 
     public ElectionWatch(CuratorFramework curator, String electionName, String electionPath) {
@@ -59,14 +63,23 @@ public final class ElectionWatch implements ConnectionStateListener {
         worker.execute(this::refresh);
     }
 
+    /** @throws NotAuthorizedException if the last read of the election was refused for lack of rights */
     public synchronized Optional<Participant> leader() {
+        checkRefused();
         return leader;
+    }
+
+    private void checkRefused() {
+        if (refused != null) {
+            throw new NotAuthorizedException(refused.getMessage(), refused);
+        }
     }
 
     public synchronized Optional<Optional<Participant>> await(Predicate<Optional<Participant>> condition,
             Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!(known && condition.test(leader))) {
+            checkRefused();
             long left = deadline - System.nanoTime();
             if (left <= 0 || closed) {
                 return Optional.empty();
@@ -77,6 +90,7 @@ public final class ElectionWatch implements ConnectionStateListener {
     }
 
     public synchronized void addListener(LeaderChangeListener listener) {
+        checkRefused();
         listeners.add(listener);
         if (known) {
             Optional<Participant> now = leader;
@@ -141,7 +155,20 @@ public final class ElectionWatch implements ConnectionStateListener {
                 }
             }
         } catch (Exception e) {
-            if (!closed) {
+            if (!closed && (e instanceof KeeperException.NoAuthException || e instanceof NotAuthorizedException)) {
+                // not mended by time alone: the observer's calls throw it; look again now and then
+                // in case the ACL is changed
+                boolean first;
+                synchronized (this) {
+                    first = refused == null;
+                    refused = (NotAuthorizedException) ZkErrors.translate(e, "observing election '" + electionName + "'");
+                    notifyAll();
+                }
+                if (first) {
+                    LOG.error("observer of election '{}': {}", electionName, refused.getMessage());
+                }
+                CompletableFuture.delayedExecutor(5, TimeUnit.SECONDS).execute(() -> worker.execute(this::refresh));
+            } else if (!closed) {
                 LOG.debug("observer of election '{}': {}; reading again later", electionName, e.toString());
                 CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS).execute(() -> worker.execute(this::refresh));
             }
@@ -151,6 +178,7 @@ public final class ElectionWatch implements ConnectionStateListener {
     private synchronized void publish(String node, Optional<Participant> now) {
         boolean changed = !known || !now.equals(leader);
         known = true;
+        refused = null;
         leaderNode = node;
         leader = now;
         notifyAll();
