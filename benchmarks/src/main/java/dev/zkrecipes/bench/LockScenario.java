@@ -41,20 +41,23 @@ public final class LockScenario implements Scenario {
                 clients.add(Clients.connect(server.getConnectString()));
             }
             ZooKeeper raw = RawZk.connect(server.getConnectString());
+            ZkRecipes metered = Metered.connect(server.getConnectString());
             try {
-                uncontended(clients.get(0), raw, cycles);
+                uncontended(clients.get(0), raw, cycles, metered);
                 contended(clients, handOffs);
             } finally {
                 raw.close();
+                metered.close();
                 clients.forEach(ZkRecipes::close);
             }
         }
     }
 
-    private static void uncontended(ZkRecipes zk, ZooKeeper raw, int cycles) throws Exception {
+    private static void uncontended(ZkRecipes zk, ZooKeeper raw, int cycles, ZkRecipes metered) throws Exception {
         CuratorFramework curator = zk.curator();
         curator.create().creatingParentsIfNeeded().forPath("/bench/raw-lock");
         DistributedLock ours = DistributedLock.of(zk, "bench/uncontended");
+        DistributedLock oursMetered = DistributedLock.of(metered, "bench/uncontended-metered");
         InterProcessMutex mutex = new InterProcessMutex(curator, "/bench/curator-uncontended");
 
         Histogram oursCycle = Report.latencies();
@@ -63,21 +66,22 @@ public final class LockScenario implements Scenario {
         Histogram curatorAcquire = Report.latencies();
         Histogram rawCycle = Report.latencies();
         Histogram rawCreate = Report.latencies();
-        double[] perSecond = new double[3];
+        double[] perSecond = new double[4];
         // warm up, then interleave the three in rounds so that drift on the machine hits all alike
         for (int pass = 0; pass < 2; pass++) {
             boolean measure = pass == 1;
             int n = measure ? cycles : cycles / 4;
-            long[] spent = new long[3];
+            long[] spent = new long[4];
             for (int round = 0; round < 10; round++) {
                 spent[0] += cycle(n / 10, measure ? oursCycle : null, measure ? oursAcquire : null, () -> ours.acquire());
+                spent[3] += cycle(n / 10, null, null, () -> oursMetered.acquire());
                 spent[1] += cycle(n / 10, measure ? curatorCycle : null, measure ? curatorAcquire : null, () -> {
                     mutex.acquire();
                     return mutex::release;
                 });
                 spent[2] += rawCycles(raw, n / 10, measure ? rawCycle : null, measure ? rawCreate : null);
             }
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 4; i++) {
                 perSecond[i] = (n / 10 * 10) / (spent[i] / 1e9);
             }
         }
@@ -86,6 +90,7 @@ public final class LockScenario implements Scenario {
         Report.throughputRow("", perSecond[0], perSecond[2], "raw floor");
         Report.throughputRow("Curator InterProcessMutex cycles", perSecond[1], perSecond[2], "raw floor");
         Report.throughputRow("raw floor (create seq + getChildren + delete)", perSecond[2], 0, "");
+        Report.throughputRow("zk-recipes cycles with a MeterRegistry", perSecond[3], perSecond[0], "without");
         Report.latencyRow("zk-recipes cycle", oursCycle, curatorCycle, "Curator");
         Report.latencyRow("Curator InterProcessMutex cycle", curatorCycle, rawCycle, "raw floor");
         Report.latencyRow("raw floor cycle", rawCycle, null, null);

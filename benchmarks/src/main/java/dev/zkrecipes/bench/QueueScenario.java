@@ -78,6 +78,22 @@ public final class QueueScenario implements Scenario {
                     Report.throughputRow("Curator DistributedQueue lock-safe, " + consumers + " consumer(s)", curator, 0, "");
                 }
 
+                Report.title("queue, what metrics cost: drain " + n + " tasks, 1 consumer x 1 thread, with and without a"
+                        + " MeterRegistry, interleaved");
+                ZkRecipes metered = Metered.connect(server.getConnectString());
+                try {
+                    List<ZkRecipes> meteredClients = List.of(clients.get(0), metered);
+                    double plain = 0;
+                    double withMetrics = 0;
+                    for (int round = 0; round < 2; round++) {
+                        plain += oursDrain(clients, "metrics-plain-" + round, n, 1, 1);
+                        withMetrics += oursDrain(meteredClients, "metrics-metered-" + round, n, 1, 1);
+                    }
+                    Report.throughputRow("zk-recipes drain with a MeterRegistry", withMetrics / 2, plain / 2, "without");
+                } finally {
+                    metered.close();
+                }
+
                 Report.title("queue, a backlog of " + backlog + " small tasks: put (putAll of 1000), count, drain (4 consumers x 4 threads)");
                 long t0 = System.nanoTime();
                 TaskQueue<String> big = TaskQueue.builder(clients.get(0), "backlog", Serializers.utf8()).build();

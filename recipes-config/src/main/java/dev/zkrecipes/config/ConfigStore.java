@@ -13,6 +13,7 @@ import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.PayloadLimit;
+import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.ZkErrors;
@@ -100,6 +101,7 @@ public final class ConfigStore implements AutoCloseable {
     private final LocalCopy.Refusals refusals;
     private final SerialExecutor callbacks;
     private final CopyOnWriteArrayList<ConfigListener> listeners = new CopyOnWriteArrayList<>();
+    private final RecipeMetrics metrics;
     private final Lifecycle lifecycle;
     private volatile View view = View.ABSENT;
     /**
@@ -113,6 +115,7 @@ public final class ConfigStore implements AutoCloseable {
         this.zk = zk;
         this.curator = zk.curator();
         this.name = name;
+        this.metrics = RecipeMetrics.of(zk);
         this.path = RecipePaths.config(name);
         this.maxPayload = zk.maxPayloadBytes();
         this.refusals = new LocalCopy.Refusals("config store '" + name + "' (" + path + ")");
@@ -570,17 +573,22 @@ public final class ConfigStore implements AutoCloseable {
         view = next;
         TreeSet<String> keys = new TreeSet<>(before.entries().keySet());
         keys.addAll(next.entries().keySet());
+        int changed = 0;
         for (String key : keys) {
             Versioned<String> was = before.entries().get(key);
             Versioned<String> now = next.entries().get(key);
             String oldValue = was == null ? null : was.value();
             String newValue = now == null ? null : now.value();
             if (!Objects.equals(oldValue, newValue)) {
+                changed++;
                 ConfigChange change = new ConfigChange(key, Optional.ofNullable(oldValue), Optional.ofNullable(newValue));
                 for (ConfigListener l : listeners) {
                     callbacks.execute(() -> l.changed(change));
                 }
             }
+        }
+        if (changed > 0) {
+            metrics.storeChanged(name, changed);
         }
     }
 

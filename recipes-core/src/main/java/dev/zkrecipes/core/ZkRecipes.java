@@ -7,7 +7,9 @@ import static dev.zkrecipes.core.internal.Options.positive;
 import dev.zkrecipes.core.internal.ConnectDiagnosis;
 import dev.zkrecipes.core.internal.HandshakeProbe;
 import dev.zkrecipes.core.internal.Lifecycle;
+import dev.zkrecipes.core.internal.MicrometerMetrics;
 import dev.zkrecipes.core.internal.RecipeAcl;
+import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
@@ -218,6 +220,7 @@ public final class ZkRecipes implements AutoCloseable {
         private RetryPolicy retryPolicy;
         private TlsConfig tls;
         private ACLProvider recipeAcl;
+        private Object meterRegistry;
 
         private Builder() {
         }
@@ -299,6 +302,18 @@ public final class ZkRecipes implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Reports this client's connection and what its recipes do as Micrometer meters (names and
+         * what to alert on: README, "Metrics"). Micrometer is an optional dependency: without this
+         * call no Micrometer class is loaded and none need be on the classpath.
+         */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+            requireNonNull(registry, "registry");
+            once(this.meterRegistry, "meterRegistry");
+            this.meterRegistry = registry;
+            return this;
+        }
+
         /** How operations retry across connection loss before failing with {@link ConnectionLossException}. */
         public Builder retryPolicy(RetryPolicy retryPolicy) {
             requireNonNull(retryPolicy, "retryPolicy");
@@ -361,7 +376,11 @@ public final class ZkRecipes implements AutoCloseable {
                 b.aclProvider(new RecipeAcl(namespace, recipeAcl));
             }
             ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
-            return new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis);
+            ZkRecipes zk = new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis);
+            if (meterRegistry != null) {
+                RecipeMetrics.register(zk, MicrometerMetrics.create(meterRegistry, zk.curator));
+            }
+            return zk;
         }
 
         private static int millis(Duration d, Duration dflt) {

@@ -7,6 +7,7 @@ import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.NodePayload;
 import dev.zkrecipes.core.internal.PayloadLimit;
+import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.election.internal.Candidate;
 import dev.zkrecipes.election.internal.ElectionReader;
@@ -62,7 +63,8 @@ public final class LeaderElector implements AutoCloseable {
         this.participantId = b.participantId != null ? b.participantId : defaultParticipantId();
         byte[] payload = NodePayload.encode(participantId, b.data != null ? b.data : new byte[0]);
         PayloadLimit.check(zk, payload, "participant data of election '" + name + "'");
-        this.candidate = new Candidate(zk.curator(), name, electionPath, participantId, payload, b.listener);
+        this.candidate = new Candidate(zk.curator(), name, electionPath, participantId, payload, b.listener,
+                RecipeMetrics.of(zk));
         this.lifecycle = new Lifecycle("LeaderElector('" + name + "', '" + participantId + "')");
     }
 

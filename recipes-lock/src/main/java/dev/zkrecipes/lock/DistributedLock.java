@@ -7,6 +7,7 @@ import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.Options;
+import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.SharedInstances;
 import dev.zkrecipes.lock.internal.Handle;
@@ -172,7 +173,19 @@ public final class DistributedLock {
             holding.enter();
             return new Handle(holding, this::release, true);
         }
-        HeldNode node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), Deadline.afterNanos(timeoutNanos));
+        RecipeMetrics metrics = RecipeMetrics.of(zk);
+        long started = System.nanoTime();
+        HeldNode node;
+        try {
+            node = engine.acquireHeld(policy, Holders.payloadForCurrentThread(), Deadline.afterNanos(timeoutNanos));
+        } catch (InterruptedException e) {
+            metrics.lockAcquire(name, "interrupted", System.nanoTime() - started);
+            throw e;
+        } catch (RuntimeException e) {
+            metrics.lockAcquire(name, "failed", System.nanoTime() - started);
+            throw e;
+        }
+        metrics.lockAcquire(name, node == null ? "timeout" : "acquired", System.nanoTime() - started);
         if (node == null) {
             return null;
         }
@@ -186,7 +199,9 @@ public final class DistributedLock {
             return;
         }
         holdings.remove(holding.owner());
-        if (engine.releaseHeld(holding.node(), Deadline.forClosing(zk.curator()))) {
+        boolean wasLost = engine.releaseHeld(holding.node(), Deadline.forClosing(zk.curator()));
+        RecipeMetrics.of(zk).lockHeld(name, holding.heldNanos(), wasLost);
+        if (wasLost) {
             LOG.info("{} was released after its session had expired; any commit through it was refused", holding.node());
         }
     }

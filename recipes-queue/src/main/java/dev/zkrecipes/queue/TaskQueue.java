@@ -7,6 +7,7 @@ import dev.zkrecipes.core.SerializationException;
 import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Options;
+import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.queue.internal.Capacity;
 import dev.zkrecipes.queue.internal.QueueEngine;
@@ -71,6 +72,7 @@ public final class TaskQueue<T> {
     private final Duration claimTimeout;
     private final ZkRecipes zk;
     private final Capacity capacity;
+    private final RecipeMetrics metrics;
 
     private TaskQueue(Builder<T> b) {
         this.zk = b.zk;
@@ -82,6 +84,7 @@ public final class TaskQueue<T> {
         }
         this.claimTimeout = b.claimTimeout;
         this.capacity = b.capacity == null ? null : new Capacity(b.name, b.capacity, b.waitForRoom, engine::size);
+        this.metrics = RecipeMetrics.of(b.zk);
     }
 
     /**
@@ -107,7 +110,9 @@ public final class TaskQueue<T> {
     public String put(T payload) {
         byte[] bytes = bytes(requireNonNull(payload, "payload"));
         admit(1);
-        return engine.put(List.of(bytes)).get(0);
+        String id = engine.put(List.of(bytes)).get(0);
+        metrics.queuePut(name, 1);
+        return id;
     }
 
     private void admit(int tasks) {
@@ -134,7 +139,11 @@ public final class TaskQueue<T> {
     public CompletableFuture<String> putAsync(T payload) {
         byte[] bytes = bytes(requireNonNull(payload, "payload"));
         admit(1);
-        return engine.putAsync(bytes);
+        return engine.putAsync(bytes).whenComplete((id, failure) -> {
+            if (failure == null) {
+                metrics.queuePut(name, 1);
+            }
+        });
     }
 
     /**
@@ -156,7 +165,9 @@ public final class TaskQueue<T> {
             all.add(bytes(requireNonNull(payloads.get(i), "payloads[" + i + "]")));
         }
         admit(all.size());
-        return engine.put(all);
+        List<String> ids = engine.put(all);
+        metrics.queuePut(name, ids.size());
+        return ids;
     }
 
     /**
@@ -186,6 +197,7 @@ public final class TaskQueue<T> {
             throw new SerializationException("task " + claimed.id() + " of queue '" + name
                     + "' does not deserialize with this queue's serializer; it was released", e);
         }
+        metrics.queueDelivered(name, claimed.version(), System.currentTimeMillis() - claimed.createdMillis());
         return new ClaimedTask(claimed, payload);
     }
 
@@ -533,6 +545,7 @@ public final class TaskQueue<T> {
         private final T payload;
         /** null while claimed; then "acked" or "released", set once. */
         private final AtomicReference<String> finished = new AtomicReference<>();
+        private final long claimedAtNanos = System.nanoTime();
 
         ClaimedTask(QueueEngine.Claimed claimed, T payload) {
             this.claimed = claimed;
@@ -567,12 +580,15 @@ public final class TaskQueue<T> {
             }
             // if this throws with the outcome unknown, the ack is sent again in the background
             engine.ack(claimed);
+            metrics.queueAck(name, System.nanoTime() - claimedAtNanos);
         }
 
         void ackInBackground() {
             if (finished.compareAndSet(null, "acked")) {  // false when given back after claimTimeout
                 engine.ackAsync(claimed, failure -> {
-                    if (failure != null) {
+                    if (failure == null) {
+                        metrics.queueAck(name, System.nanoTime() - claimedAtNanos);
+                    } else {
                         LOG.info("queue '{}': acknowledging task {} could not be sent now ({}); it is sent again in the"
                                 + " background while the claim holds, else the task is delivered again", name,
                                 claimed.id(), failure.getMessage());
@@ -588,6 +604,7 @@ public final class TaskQueue<T> {
                 return;
             }
             engine.release(claimed);
+            metrics.queueRelease(name);
         }
 
         private void refuseIfNot(String same, String what) {

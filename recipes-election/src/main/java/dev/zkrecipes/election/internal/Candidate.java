@@ -4,6 +4,7 @@ import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
+import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.SequentialNodes;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.Sessions;
@@ -99,10 +100,12 @@ public final class Candidate implements ConnectionStateListener {
 
     // Worker-thread state.
     private int consecutiveFailures;
+    private final RecipeMetrics metrics;
 
     public Candidate(CuratorFramework curator, String electionName, String electionPath, String participantId,
-            byte[] payload, LeadershipListener listener) {
+            byte[] payload, LeadershipListener listener, RecipeMetrics metrics) {
         this.curator = curator;
+        this.metrics = metrics;
         this.electionName = electionName;
         this.electionPath = electionPath;
         this.participantId = participantId;
@@ -469,6 +472,7 @@ public final class Candidate implements ConnectionStateListener {
 
     /** Posts {@code elected(t)} when reason is null, else {@code revoked(t, reason)}. Caller holds the monitor. */
     private void post(Term t, RevocationReason reason) {
+        metrics.leadership(electionName, participantId, reason == null, reason == null ? null : reason.name());
         if (listener == null) {
             return;
         }

@@ -9,9 +9,16 @@ public final class Holding {
     private final Thread owner;
     private int levels = 1;
 
+    private final long acquiredAtNanos = System.nanoTime();
+
     public Holding(HeldNode node, Thread owner) {
         this.node = node;
         this.owner = owner;
+    }
+
+    /** How long this hold has lasted. */
+    public long heldNanos() {
+        return System.nanoTime() - acquiredAtNanos;
     }
 
     public HeldNode node() {

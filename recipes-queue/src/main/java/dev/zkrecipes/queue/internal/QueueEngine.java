@@ -7,6 +7,7 @@ import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.PayloadLimit;
+import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.SentOnce;
 import dev.zkrecipes.core.internal.SequentialNodes;
@@ -1188,6 +1189,7 @@ public final class QueueEngine {
         }
         try {
             curator.transaction().forOperations(ops);
+            RecipeMetrics.of(zk).queueDead(queueName);
         } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException | KeeperException.BadVersionException raced) {
             // another consumer got there first
         }
