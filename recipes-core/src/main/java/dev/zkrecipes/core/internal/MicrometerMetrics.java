@@ -22,6 +22,38 @@ public final class MicrometerMetrics implements RecipeMetrics {
     private final Map<String, AtomicInteger> leaders = new ConcurrentHashMap<>();
     private final Map<Tags, Counter> counters = new ConcurrentHashMap<>();
     private final Map<Tags, Timer> timers = new ConcurrentHashMap<>();
+    // the meters of the hot paths, found once per queue: a task costs no lookups, no allocations
+    private final Map<String, QueueMeters> queues = new ConcurrentHashMap<>();
+
+    /** One queue's meters. */
+    private final class QueueMeters {
+        final Counter put;
+        final Counter[] deliveries = new Counter[5];
+        final Timer age;
+        final Counter ack;
+        final Timer claimToAck;
+        final Counter release;
+        final Counter dead;
+
+        QueueMeters(String queue) {
+            Tags q = Tags.of("queue", queue);
+            put = counter("zkr.queue.put", "tasks put", q);
+            for (int i = 0; i < deliveries.length; i++) {
+                deliveries[i] = counter("zkr.queue.deliveries", "tasks handed to a consumer, by attempt",
+                        q.and("attempt", i == 4 ? "5+" : Integer.toString(i + 1)));
+            }
+            age = timer("zkr.queue.age", "time from put to delivery", q);
+            ack = counter("zkr.queue.ack", "tasks acknowledged", q);
+            claimToAck = timer("zkr.queue.claim.to.ack", "time from claim to acknowledgement", q);
+            release = counter("zkr.queue.release", "tasks given back for another delivery", q);
+            dead = counter("zkr.queue.dead", "tasks moved to the dead letters", q);
+        }
+    }
+
+    private QueueMeters queue(String name) {
+        QueueMeters m = queues.get(name);
+        return m != null ? m : queues.computeIfAbsent(name, QueueMeters::new);
+    }
 
     private MicrometerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -84,32 +116,31 @@ public final class MicrometerMetrics implements RecipeMetrics {
 
     @Override
     public void queuePut(String queue, int tasks) {
-        counter("zkr.queue.put", "tasks put", Tags.of("queue", queue)).increment(tasks);
+        queue(queue).put.increment(tasks);
     }
 
     @Override
     public void queueDelivered(String queue, int attempt, long ageMillis) {
-        counter("zkr.queue.deliveries", "tasks handed to a consumer, by attempt", Tags.of("queue", queue,
-                "attempt", attempt >= 5 ? "5+" : Integer.toString(attempt))).increment();
-        timer("zkr.queue.age", "time from put to delivery", Tags.of("queue", queue))
-                .record(Math.max(0, ageMillis), TimeUnit.MILLISECONDS);
+        QueueMeters m = queue(queue);
+        m.deliveries[Math.max(0, Math.min(4, attempt - 1))].increment();
+        m.age.record(Math.max(0, ageMillis), TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void queueAck(String queue, long claimToAckNanos) {
-        counter("zkr.queue.ack", "tasks acknowledged", Tags.of("queue", queue)).increment();
-        timer("zkr.queue.claim.to.ack", "time from claim to acknowledgement", Tags.of("queue", queue))
-                .record(claimToAckNanos, TimeUnit.NANOSECONDS);
+        QueueMeters m = queue(queue);
+        m.ack.increment();
+        m.claimToAck.record(claimToAckNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public void queueRelease(String queue) {
-        counter("zkr.queue.release", "tasks given back for another delivery", Tags.of("queue", queue)).increment();
+        queue(queue).release.increment();
     }
 
     @Override
     public void queueDead(String queue) {
-        counter("zkr.queue.dead", "tasks moved to the dead letters", Tags.of("queue", queue)).increment();
+        queue(queue).dead.increment();
     }
 
     @Override
