@@ -2,7 +2,7 @@ package dev.zkrecipes.cli;
 
 import dev.zkrecipes.config.ConfigStore;
 import dev.zkrecipes.config.Versioned;
-import dev.zkrecipes.config.internal.Durations;
+import dev.zkrecipes.config.Durations;
 import dev.zkrecipes.core.ZkRecipes;
 import java.util.Map;
 import java.util.Optional;

@@ -45,7 +45,7 @@ abstract class ConnectedCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (recipeName() != null) {
             // bad input fails at once, before a connection is even tried
-            dev.zkrecipes.core.internal.RecipePaths.validateName(recipeName());
+            ZkRecipes.validateName(recipeName());
         }
         Integer refused = refuseBeforeConnecting();
         if (refused != null) {

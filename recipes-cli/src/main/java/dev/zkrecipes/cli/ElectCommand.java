@@ -2,7 +2,7 @@ package dev.zkrecipes.cli;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import dev.zkrecipes.config.internal.Durations;
+import dev.zkrecipes.config.Durations;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.election.Leadership;

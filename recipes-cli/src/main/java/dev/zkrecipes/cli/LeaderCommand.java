@@ -31,7 +31,7 @@ final class LeaderCommand extends ConnectedCommand {
     @Override
     Integer refuseBeforeConnecting() {
         if (duration != null) {
-            dev.zkrecipes.config.internal.Durations.parse(duration);
+            dev.zkrecipes.config.Durations.parse(duration);
         }
         return null;
     }
@@ -74,7 +74,7 @@ final class LeaderCommand extends ConnectedCommand {
         });
         java.util.concurrent.CountDownLatch forever = new java.util.concurrent.CountDownLatch(1);
         if (duration != null) {
-            forever.await(dev.zkrecipes.config.internal.Durations.parse(duration).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            forever.await(dev.zkrecipes.config.Durations.parse(duration).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         } else {
             forever.await();
         }

@@ -1,6 +1,6 @@
 package dev.zkrecipes.cli;
 
-import dev.zkrecipes.config.internal.Durations;
+import dev.zkrecipes.config.Durations;
 import dev.zkrecipes.core.FencingToken;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.lock.DistributedLock;

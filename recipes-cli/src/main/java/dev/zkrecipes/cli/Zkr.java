@@ -1,6 +1,6 @@
 package dev.zkrecipes.cli;
 
-import dev.zkrecipes.config.internal.Durations;
+import dev.zkrecipes.config.Durations;
 import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.NoSuchPathException;

@@ -371,4 +371,20 @@ class ZkrTest {
     private static void signal(String name, long pid) throws Exception {
         new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start().waitFor(5, TimeUnit.SECONDS);
     }
+
+    @Test
+    void locksWatchPrintsEveryChangeWithItsTime() throws Exception {
+        CompletableFuture<Run> watching = CompletableFuture.supplyAsync(() -> zkr("locks", "cli-watch", "--watch", "--for", "3s"));
+        org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ofMillis(800)).atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> true);
+        try (LockHandle held = DistributedLock.of(server.client(0), "cli-watch").acquire()) {
+            // held long enough for the watcher to read the line while it is taken
+            org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ofMillis(500)).atMost(java.time.Duration.ofSeconds(5))
+                    .until(held::isValid);
+        }
+        Run run = watching.get(20, TimeUnit.SECONDS);
+        assertThat(run.code()).isZero();
+        assertThat(run.out()).contains("holder:").contains("is free");
+        assertThat(run.out().lines().filter(l -> l.contains("is free")).count()).isGreaterThanOrEqualTo(2);
+    }
 }

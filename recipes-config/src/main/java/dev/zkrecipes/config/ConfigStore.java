@@ -3,7 +3,6 @@ package dev.zkrecipes.config;
 import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.config.internal.ConfigDocument;
-import dev.zkrecipes.config.internal.Durations;
 import dev.zkrecipes.config.internal.StoreDirectory;
 import dev.zkrecipes.config.internal.Keys;
 import dev.zkrecipes.config.internal.LocalCopy;

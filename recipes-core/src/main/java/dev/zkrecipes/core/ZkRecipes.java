@@ -10,6 +10,7 @@ import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.MicrometerMetrics;
 import dev.zkrecipes.core.internal.RecipeAcl;
 import dev.zkrecipes.core.internal.RecipeMetrics;
+import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
@@ -198,6 +199,17 @@ public final class ZkRecipes implements AutoCloseable {
         if (lifecycle.close() && owned) {
             curator.close();
         }
+    }
+
+    /**
+     * Returns {@code name} if it is a valid recipe name: one or more {@code /}-separated segments,
+     * each non-empty, not {@code .} or {@code ..}, without control characters, 512 characters in all
+     * at most. Every recipe checks its name this way before anything is sent; tools can check first.
+     *
+     * @throws IllegalArgumentException quoting the name and saying what is wrong with it
+     */
+    public static String validateName(String name) {
+        return RecipePaths.validateName(name);
     }
 
     static int defaultMaxPayloadBytes() {

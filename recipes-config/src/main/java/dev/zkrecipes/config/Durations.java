@@ -1,4 +1,4 @@
-package dev.zkrecipes.config.internal;
+package dev.zkrecipes.config;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 /**
  * Parses durations as people write them in configuration: {@code 250ms}, {@code 30s}, {@code 1.5s},
  * {@code 5m}, {@code 2h}, {@code 1d}, or ISO-8601 ({@code PT30S}). A unit is required (a bare
- * {@code 10} could mean anything) and negative durations are refused.
+ * {@code 10} could mean anything) and negative durations are refused. {@link ConfigStore#getDuration}
+ * reads values this way; use it for your own settings so they read alike.
  */
 public final class Durations {
 
