@@ -3,6 +3,7 @@ package dev.zkrecipes.queue;
 import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.core.LeadershipLostException;
+import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.SerializationException;
 import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.ZkRecipes;
@@ -208,15 +209,27 @@ public final class TaskQueue<T> {
      * releases it.
      *
      * @return the running subscription; close it to stop
+     * @throws dev.zkrecipes.core.NotAuthorizedException if the ensemble refuses this client the
+     *         queue's nodes (checked once before the workers start; a refusal later stops the
+     *         subscription, see {@link Subscription#failure()})
      */
     public Subscription consume(TaskHandler<T> handler, ConsumeOptions options) {
         requireNonNull(handler, "handler");
         requireNonNull(options, "options");
         zk.checkStarted();
+        // one read first: a consumer the ensemble refuses hears it here, not in a log line later
+        try {
+            engine.size();
+        } catch (NotAuthorizedException refused) {
+            throw refused;
+        } catch (ZkRecipeException unreachable) {
+            // the workers wait for the ensemble, as they would after a later connection loss
+        }
         AtomicBoolean active = new AtomicBoolean(true);
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < options.concurrency(); i++) {
-            Thread t = new Thread(() -> consumeLoop(handler, options, active), "zkr-queue-" + name + "-" + i);
+            Thread t = new Thread(() -> consumeLoop(handler, options, active, failure), "zkr-queue-" + name + "-" + i);
             t.setDaemon(true);
             threads.add(t);
         }
@@ -225,6 +238,11 @@ public final class TaskQueue<T> {
             @Override
             public boolean isActive() {
                 return active.get();
+            }
+
+            @Override
+            public Optional<RuntimeException> failure() {
+                return Optional.ofNullable(failure.get());
             }
 
             @Override
@@ -259,7 +277,8 @@ public final class TaskQueue<T> {
         };
     }
 
-    private void consumeLoop(TaskHandler<T> handler, ConsumeOptions options, AtomicBoolean active) {
+    private void consumeLoop(TaskHandler<T> handler, ConsumeOptions options, AtomicBoolean active,
+            AtomicReference<RuntimeException> failure) {
         int failuresInARow = 0;
         HandlerPace pace = new HandlerPace();
         while (active.get()) {
@@ -270,6 +289,15 @@ public final class TaskQueue<T> {
             } catch (InterruptedException e) {
                 // not ours to end the loop: close() stops it through 'active'
                 continue;
+            } catch (NotAuthorizedException refused) {
+                // not something time mends: stop the subscription and say why (failure())
+                if (failure.compareAndSet(null, refused)) {
+                    LOG.error("queue '{}': the ensemble refused this consumer ({}); the subscription stops", name,
+                            refused.getMessage());
+                }
+                active.set(false);
+                engine.wakeIdle();
+                break;
             } catch (Throwable e) {
                 // a worker never dies: report, back off, try again (a queue node deleted, junk found...)
                 failuresInARow++;

@@ -347,6 +347,27 @@ class TwoIdentitiesIT {
         notAuthorized(() -> queue.poll(Duration.ZERO));
         notAuthorized(() -> queue.put("intruder's job"));
         notAuthorized(() -> queue.peek(10));
+        notAuthorized(() -> queue.consume(task -> { }, dev.zkrecipes.queue.ConsumeOptions.concurrency(1)));
+    }
+
+    @Test
+    void aConsumerRefusedWhileItRunsStopsAndSaysWhy(TestInfo info) throws Exception {
+        String ns = namespace(info);
+        ZkRecipes alice = alice(ns);
+        TaskQueue<String> queue = TaskQueue.builder(alice, "alice-refused", Serializers.utf8()).build();
+        queue.put("first");
+        java.util.concurrent.CountDownLatch handled = new java.util.concurrent.CountDownLatch(1);
+        dev.zkrecipes.queue.Subscription sub = keep(queue.consume(task -> handled.countDown(),
+                dev.zkrecipes.queue.ConsumeOptions.concurrency(2)));
+        assertThat(handled.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(sub.failure()).isEmpty();
+
+        // an operator (alice herself, as the creator) takes read away from the queue's tasks
+        alice.curator().setACL().withACL(new ArrayList<>(List.of(new ACL(ZooDefs.Perms.WRITE | ZooDefs.Perms.CREATE
+                | ZooDefs.Perms.DELETE | ZooDefs.Perms.ADMIN, ZooDefs.Ids.AUTH_IDS)))).forPath("/zkr/queues/alice-refused/tasks");
+        queue.put("second");  // wakes the idle consumers, whose next read is refused
+        await().atMost(WAIT).until(() -> !sub.isActive());
+        assertThat(sub.failure()).containsInstanceOf(NotAuthorizedException.class);
     }
 
     // ---- 4. the ACLs set ----
