@@ -10,6 +10,7 @@ import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.CorruptDataException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.RecipeMetrics;
@@ -196,6 +197,7 @@ public final class ConfigStore implements AutoCloseable {
 
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
+        ClientRecipes.opened(zk, this);
         try {
             // one read of our own first: a store we may not read, or cannot decode, fails here
             // with its own typed error instead of opening as an empty store
@@ -280,6 +282,8 @@ public final class ConfigStore implements AutoCloseable {
 
     /** The local copy, unless the cache was refused a read of the node since it last read it. */
     private View readable() {
+        // a closed store no longer follows the ensemble: its copy would silently go stale
+        lifecycle.checkNotClosed();
         refusals.check();
         return view;
     }
@@ -397,6 +401,7 @@ public final class ConfigStore implements AutoCloseable {
     @Override
     public void close() {
         if (lifecycle.close()) {
+            ClientRecipes.closed(zk, this);
             cache.close();
             callbacks.close();
         }

@@ -14,6 +14,7 @@ import dev.zkrecipes.core.NoSuchPathException;
 import dev.zkrecipes.core.NotADirectoryException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.Lifecycle;
@@ -184,6 +185,7 @@ public final class FileMetadataStore implements AutoCloseable {
 
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
+        ClientRecipes.opened(zk, this);
         try {
             refuseNestedInAnotherStore();
             try {
@@ -644,6 +646,7 @@ public final class FileMetadataStore implements AutoCloseable {
     @Override
     public void close() {
         if (lifecycle.close()) {
+            ClientRecipes.closed(zk, this);
             cache.close();
             callbacks.close();
         }

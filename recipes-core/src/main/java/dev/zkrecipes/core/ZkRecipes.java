@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 import static dev.zkrecipes.core.internal.Options.once;
 import static dev.zkrecipes.core.internal.Options.positive;
 
+import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.ConnectDiagnosis;
 import dev.zkrecipes.core.internal.HandshakeProbe;
 import dev.zkrecipes.core.internal.Lifecycle;
@@ -23,6 +24,8 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The entry point of zk-recipes: one ZooKeeper client (a Curator {@link CuratorFramework}) shared by
@@ -49,6 +52,8 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * <p>Every recipe lives under {@value #ROOT} inside the client's namespace (chroot).
  */
 public final class ZkRecipes implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ZkRecipes.class);
 
     /** The root under which every recipe's znodes live, inside the client's namespace. */
     public static final String ROOT = "/zkr";
@@ -191,12 +196,27 @@ public final class ZkRecipes implements AutoCloseable {
 
 
     /**
-     * Closes the client if this {@code ZkRecipes} owns it; a wrapped client stays open. The session
-     * ends, so ZooKeeper deletes every ephemeral node it held at once. Idempotent.
+     * Closes every recipe still open on this client (electors leave their elections with
+     * {@code CLOSED}, observers, stores and consumer subscriptions stop; their handles then refuse
+     * use), then closes the connection if this {@code ZkRecipes} owns it; a wrapped client stays
+     * open, its recipes built through this wrapper closed all the same. The session ends, so
+     * ZooKeeper deletes every ephemeral node it held at once. Idempotent.
      */
     @Override
     public void close() {
-        if (lifecycle.close() && owned) {
+        if (!lifecycle.close()) {
+            return;
+        }
+        // the recipes first, while the connection still lets them leave cleanly (nodes deleted now,
+        // not when the session times out), then the connection
+        for (AutoCloseable recipe : ClientRecipes.takeAll(this)) {
+            try {
+                recipe.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} along with its client: {}", recipe, e.toString());
+            }
+        }
+        if (owned) {
             curator.close();
         }
     }

@@ -4,6 +4,7 @@ import static dev.zkrecipes.core.internal.Options.once;
 import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.NodePayload;
 import dev.zkrecipes.core.internal.PayloadLimit;
@@ -94,6 +95,7 @@ public final class LeaderElector implements AutoCloseable {
     public void start() {
         zk.checkStarted();
         lifecycle.start();
+        ClientRecipes.opened(zk, this);
         candidate.start();
     }
 
@@ -189,6 +191,7 @@ public final class LeaderElector implements AutoCloseable {
         if (!lifecycle.close()) {
             return;
         }
+        ClientRecipes.closed(zk, this);
         try {
             candidate.close();
         } catch (InterruptedException e) {

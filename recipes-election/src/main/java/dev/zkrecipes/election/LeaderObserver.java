@@ -3,6 +3,7 @@ package dev.zkrecipes.election;
 import static java.util.Objects.requireNonNull;
 
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.election.internal.ElectionWatch;
@@ -58,6 +59,7 @@ public final class LeaderObserver implements AutoCloseable {
         zk.checkStarted();
         LeaderObserver observer = new LeaderObserver(zk, name);
         observer.lifecycle.start();
+        ClientRecipes.opened(zk, observer);
         observer.watch.start();
         return observer;
     }
@@ -67,8 +69,10 @@ public final class LeaderObserver implements AutoCloseable {
      * completes or when the election has no participant.
      *
      * @throws dev.zkrecipes.core.NotAuthorizedException if the ensemble refused the last read for lack of rights
+     * @throws IllegalStateException if closed (its view would silently go stale)
      */
     public Optional<Participant> currentLeader() {
+        lifecycle.checkNotClosed();
         return watch.leader();
     }
 
@@ -118,6 +122,7 @@ public final class LeaderObserver implements AutoCloseable {
     @Override
     public void close() {
         if (lifecycle.close()) {
+            ClientRecipes.closed(zk, this);
             watch.close();
         }
     }

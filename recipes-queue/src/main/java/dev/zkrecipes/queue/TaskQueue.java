@@ -7,6 +7,7 @@ import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.SerializationException;
 import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Options;
 import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
@@ -234,7 +235,7 @@ public final class TaskQueue<T> {
             threads.add(t);
         }
         threads.forEach(Thread::start);
-        return new Subscription() {
+        Subscription subscription = new Subscription() {
             @Override
             public boolean isActive() {
                 return active.get();
@@ -273,8 +274,16 @@ public final class TaskQueue<T> {
                 }
                 // claimed ahead and left by threads that did not finish in time: back to the queue
                 engine.releaseReady();
+                ClientRecipes.closed(zk, this);
+            }
+
+            @Override
+            public String toString() {
+                return "Subscription[queue " + name + "]";
             }
         };
+        ClientRecipes.opened(zk, subscription);
+        return subscription;
     }
 
     private void consumeLoop(TaskHandler<T> handler, ConsumeOptions options, AtomicBoolean active,

@@ -1,0 +1,43 @@
+package dev.zkrecipes.core.internal;
+
+import dev.zkrecipes.core.ZkRecipes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+
+/**
+ * The recipes open on each client -- electors, observers, stores, consumer subscriptions, whatever
+ * holds threads or watches -- so that closing the client ends them all: their terms revoked with a
+ * reason, their handles closed, their threads gone. A recipe registers when it starts and leaves
+ * when it closes.
+ */
+public final class ClientRecipes {
+
+    private static final Map<ZkRecipes, Set<AutoCloseable>> OPEN = new WeakHashMap<>();
+
+    private ClientRecipes() {
+    }
+
+    /** {@code recipe} started on {@code zk}. */
+    public static synchronized void opened(ZkRecipes zk, AutoCloseable recipe) {
+        OPEN.computeIfAbsent(zk, k -> Collections.newSetFromMap(new IdentityHashMap<>())).add(recipe);
+    }
+
+    /** {@code recipe} closed on its own. */
+    public static synchronized void closed(ZkRecipes zk, AutoCloseable recipe) {
+        Set<AutoCloseable> open = OPEN.get(zk);
+        if (open != null) {
+            open.remove(recipe);
+        }
+    }
+
+    /** Every recipe still open on {@code zk}, forgotten here: the caller closes them. */
+    public static synchronized List<AutoCloseable> takeAll(ZkRecipes zk) {
+        Set<AutoCloseable> open = OPEN.remove(zk);
+        return open == null ? List.of() : new ArrayList<>(open);
+    }
+}
