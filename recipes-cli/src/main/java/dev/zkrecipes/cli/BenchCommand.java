@@ -80,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
         try {
             return (Scenario) Class.forName(cls).getDeclaredConstructor().newInstance();
         } catch (ClassNotFoundException e) {
-            throw new IllegalArgumentException("no benchmark scenario '" + name + "' (known: election, lock, queue, config)");
+            throw new IllegalArgumentException("no benchmark scenario '" + name + "' (known: election, lock, queue, config, tls)");
         }
     }
 }
