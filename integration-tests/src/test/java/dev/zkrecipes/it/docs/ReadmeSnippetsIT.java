@@ -21,6 +21,7 @@ import dev.zkrecipes.queue.Serializers;
 import dev.zkrecipes.queue.Subscription;
 import dev.zkrecipes.queue.Task;
 import dev.zkrecipes.queue.TaskQueue;
+import dev.zkrecipes.testing.EmbeddedZk;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,13 +36,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Every {@code java} block of the README compiles: each is copied, line for line, into a method of
  * this class (which the build compiles), and the test fails when a block of the README is not found
- * here any more, so a README example cannot drift from the API unnoticed.
+ * here any more, so a README example cannot drift from the API unnoticed. The lock, queue and config
+ * blocks also run as written against a real server.
  */
 class ReadmeSnippetsIT {
 
@@ -60,6 +63,34 @@ class ReadmeSnippetsIT {
                     .as("this README block is not compiled by ReadmeSnippetsIT (copy it into a method):%n%s",
                             String.join("\n", block))
                     .isGreaterThanOrEqualTo(0);
+        }
+    }
+
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.withClients(1);
+
+    /**
+     * The blocks that need only a client run as written against a real server, in the context
+     * their prose gives them (the node the lock example writes exists; shutdown is already due).
+     * The election and client blocks name a fixed ensemble address, so they are compiled only.
+     */
+    @Test
+    void theLockQueueAndConfigBlocksRunAsWritten() throws Exception {
+        ZkRecipes client = zk.client(0);
+        client.curator().create().creatingParentsIfNeeded().forPath("/orders/42/state");
+        List<Object> stored = new ArrayList<>();
+        lockQuickStart(client, "shipped".getBytes(UTF_8), (record, token) -> stored.add(token), "order 42");
+        assertThat(stored).hasSize(1);
+        assertThat(client.curator().getData().forPath("/orders/42/state")).isEqualTo("shipped".getBytes(UTF_8));
+
+        queueQuickStart(client, new CountDownLatch(0));
+        TaskQueue<String> q = TaskQueue.builder(client, "thumbnails", Serializers.utf8()).build();
+        assertThat(q.size()).as("what the snippet put and did not take").isBetween(0L, 4L);
+
+        configQuickStart(client);
+        try (ConfigStore cfg = ConfigStore.open(client, "billing")) {
+            assertThat(cfg.get("db.port")).contains("5433");
+            assertThat(cfg.get("leader")).contains("node-2");
         }
     }
 
@@ -82,7 +113,7 @@ class ReadmeSnippetsIT {
         return lines;
     }
 
-    // ---- the README's blocks, each in a context that declares what it uses; compiled, not run ----
+    // ---- the README's blocks, each in a context that declares what it uses ----
 
     private static final Logger log = LoggerFactory.getLogger(ReadmeSnippetsIT.class);
 
