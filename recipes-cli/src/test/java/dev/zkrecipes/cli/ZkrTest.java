@@ -387,4 +387,25 @@ class ZkrTest {
         assertThat(run.out()).contains("holder:").contains("is free");
         assertThat(run.out().lines().filter(l -> l.contains("is free")).count()).isGreaterThanOrEqualTo(2);
     }
+
+    @Test
+    void sigtermMakesZkrElectLeaveAtOnce(@TempDir Path dir) throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path log = dir.resolve("elect.log");
+        Process zkr = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Zkr.class.getName(),
+                "--connect", server.connectString(), "--session-timeout", "30s", "elect", "cli-term-elect", "--id", "a")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> Files.readString(log).contains("a leads"));
+            zkr.destroy(); // SIGTERM
+            assertThat(zkr.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(zkr.exitValue()).isEqualTo(143);
+            // the participant left: its node is gone now, not when the 30 s session times out
+            assertThat(server.client(0).curator().getChildren().forPath("/zkr/elections/cli-term-elect")).isEmpty();
+            assertThat(Files.readString(log)).contains("no longer leads");
+        } finally {
+            zkr.destroyForcibly();
+        }
+    }
 }
