@@ -18,15 +18,7 @@ import picocli.CommandLine.Parameters;
 final class ConfigCommand extends GroupCommand {
 
     @Command(name = "get", description = "Print the value of KEY (exit 5 if there is none).")
-    static final class Get extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Get extends NamedCommand {
         @Parameters(index = "1", description = "key")
         String key;
 
@@ -53,15 +45,7 @@ final class ConfigCommand extends GroupCommand {
     }
 
     @Command(name = "set", description = "Set KEY=VALUE pairs in one atomic write.")
-    static final class Set extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Set extends NamedCommand {
         @Parameters(index = "1..*", arity = "1..*", description = "key=value pairs")
         Map<String, String> values;
 
@@ -93,17 +77,9 @@ final class ConfigCommand extends GroupCommand {
     }
 
     @Command(name = "list", description = "Print every key, value and version.")
-    static final class ListKeys extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
+    static final class ListKeys extends NamedCommand {
         @Option(names = "--json", description = "{key: {value, version}}")
         boolean json;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
 
         @Override
         int run(ZkRecipes zk) throws Exception {
@@ -123,15 +99,7 @@ final class ConfigCommand extends GroupCommand {
     }
 
     @Command(name = "watch", description = "Print the current values, then every change with its time, until Ctrl-C (or --for).")
-    static final class Watch extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Watch extends NamedCommand {
         @Option(names = "--for", description = "stop after this long, e.g. 30s")
         String duration;
 
@@ -159,15 +127,7 @@ final class ConfigCommand extends GroupCommand {
     }
 
     @Command(name = "delete", description = "Delete KEY (exit 5 if there is none).")
-    static final class Delete extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Delete extends NamedCommand {
         @Parameters(index = "1", description = "key")
         String key;
 
@@ -184,15 +144,7 @@ final class ConfigCommand extends GroupCommand {
     }
 
     @Command(name = "delete-store", description = "Delete config store NAME with every key (exit 5 if there is none).")
-    static final class DeleteStore extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class DeleteStore extends NamedCommand {
         @Override
         int run(ZkRecipes zk) {
             if (!ConfigStore.deleteStore(zk, name)) {

@@ -16,15 +16,7 @@ import picocli.CommandLine.Parameters;
 final class FsCommand extends GroupCommand {
 
     @Command(name = "ls", description = "List a directory.")
-    static final class Ls extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Ls extends NamedCommand {
         @Parameters(index = "1", defaultValue = "/", description = "directory (default /)")
         String path;
 
@@ -45,15 +37,7 @@ final class FsCommand extends GroupCommand {
     }
 
     @Command(name = "stat", description = "Print the metadata of a file or directory.")
-    static final class Stat extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Stat extends NamedCommand {
         @Parameters(index = "1", description = "path")
         String path;
 
@@ -81,15 +65,7 @@ final class FsCommand extends GroupCommand {
     }
 
     @Command(name = "put", description = "Create a file entry (parents as needed).")
-    static final class Put extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Put extends NamedCommand {
         @Parameters(index = "1", description = "path")
         String path;
 
@@ -123,15 +99,7 @@ final class FsCommand extends GroupCommand {
     }
 
     @Command(name = "mv", description = "Move a file or a whole directory, atomically.")
-    static final class Mv extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Mv extends NamedCommand {
         @Parameters(index = "1", description = "from")
         String from;
 
@@ -155,15 +123,7 @@ final class FsCommand extends GroupCommand {
     }
 
     @Command(name = "rm", description = "Delete a file or an empty directory (-r: with everything below it).")
-    static final class Rm extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Rm extends NamedCommand {
         @Parameters(index = "1", description = "path")
         String path;
 
@@ -180,15 +140,7 @@ final class FsCommand extends GroupCommand {
     }
 
     @Command(name = "mkdir", description = "Create a directory and its parents; nothing if it exists.")
-    static final class Mkdir extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Mkdir extends NamedCommand {
         @Parameters(index = "1", description = "path")
         String path;
 
@@ -202,15 +154,7 @@ final class FsCommand extends GroupCommand {
     }
 
     @Command(name = "delete-store", description = "Delete file store NAME with every entry (exit 5 if there is none).")
-    static final class DeleteStore extends ConnectedCommand {
-        @Parameters(index = "0", description = "store name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class DeleteStore extends NamedCommand {
         @Override
         int run(ZkRecipes zk) {
             if (!FileMetadataStore.deleteStore(zk, name)) {

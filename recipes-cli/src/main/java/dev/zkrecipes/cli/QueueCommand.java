@@ -27,15 +27,7 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "put", description = "Put one task per PAYLOAD in one atomic batch (of 500 at most each); print their ids.")
-    static final class Put extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Put extends NamedCommand {
         @Parameters(index = "1..*", arity = "1..*", description = "payloads (UTF-8); '-' reads one payload per line from stdin")
         List<String> payloads;
 
@@ -64,15 +56,7 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "take", description = "Take one task, print it and acknowledge it (exit 5 if none came in time).")
-    static final class Take extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Take extends NamedCommand {
         @Option(names = "--timeout", description = "how long to wait, e.g. 5s (default: ${DEFAULT-VALUE})", defaultValue = "5s")
         String timeout;
 
@@ -90,15 +74,7 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "size", description = "Print how many tasks are not yet acknowledged.")
-    static final class Size extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Size extends NamedCommand {
         @Option(names = "--json", description = "{queue, size}")
         boolean json;
 
@@ -115,15 +91,7 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "dead", description = "List dead letters (tasks that used all their attempts).")
-    static final class Dead extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Dead extends NamedCommand {
         @Option(names = "--limit", defaultValue = "100", description = "at most this many (default: ${DEFAULT-VALUE})")
         int limit;
 
@@ -145,15 +113,7 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "claims", description = "List the tasks being handled now: task, consumer, since when.")
-    static final class Claims extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Claims extends NamedCommand {
         @Option(names = "--json", description = "[{task, consumer, since}] (null where unknown)")
         boolean json;
 
@@ -180,17 +140,9 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "peek", description = "List waiting tasks in delivery order without taking them.")
-    static final class Peek extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
+    static final class Peek extends NamedCommand {
         @Option(names = "--limit", defaultValue = "20", description = "at most this many (default: ${DEFAULT-VALUE})")
         int limit;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
 
         @Override
         int run(ZkRecipes zk) {
@@ -202,15 +154,7 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "purge", description = "Delete every waiting task nobody holds; print how many.")
-    static final class Purge extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Purge extends NamedCommand {
         @Override
         int run(ZkRecipes zk) {
             out().println(queue(zk, name).purge());
@@ -219,17 +163,9 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "requeue", description = "Put dead letter ID back into the queue; print the new task id (exit 5 if none).")
-    static final class Requeue extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
+    static final class Requeue extends NamedCommand {
         @Parameters(index = "1", description = "dead letter id, as 'queue dead' prints it")
         String id;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
 
         @Override
         int run(ZkRecipes zk) {
@@ -244,15 +180,7 @@ final class QueueCommand extends GroupCommand {
     }
 
     @Command(name = "delete", description = "Delete the queue with every task, claim and dead letter (exit 5 if none).")
-    static final class Delete extends ConnectedCommand {
-        @Parameters(index = "0", description = "queue name")
-        String name;
-
-        @Override
-        String recipeName() {
-            return name;
-        }
-
+    static final class Delete extends NamedCommand {
         @Override
         int run(ZkRecipes zk) {
             return TaskQueue.deleteQueue(zk, name) ? Zkr.OK : Zkr.NOT_FOUND;
