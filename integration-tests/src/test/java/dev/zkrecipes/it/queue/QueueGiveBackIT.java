@@ -371,7 +371,10 @@ class QueueGiveBackIT {
         await("A reconnected on its session").atMost(WAIT)
                 .until(() -> a.zk().curator().getZookeeperClient().isConnected());
         a.proxy().releaseRequests();
-        assertThat(state(operator, ids.get(2))).as("k2: the give-back did not land").hasValue("deliveries=1 claimed=true");
+        // k2: the held give-back did not land; the doubt it left may already be settled (given back
+        // again, uncounted) by A's settler, which does not wait for a refill
+        assertThat(state(operator, ids.get(2))).as("k2 after the cut").hasValueSatisfying(state ->
+                assertThat(state).isIn("deliveries=1 claimed=true", "deliveries=0 claimed=false"));
 
         // the subscription closes while the handler still runs; the handler then returns
         CompletableFuture<Void> closed = CompletableFuture.runAsync(sub::close);

@@ -105,6 +105,12 @@ public final class QueueEngine {
      * handler that slows down or hangs must not hold the rest of its batch.
      */
     private static final long AHEAD_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long SETTLE_DELAY_MILLIS = 1000;
+    private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "zkr-queue-settle");
+        t.setDaemon(true);
+        return t;
+    });
     private static final ScheduledExecutorService SWEEPER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "zkr-queue-claimed-ahead");
         t.setDaemon(true);
@@ -616,11 +622,7 @@ public final class QueueEngine {
             }
         }
         for (Claimed c : stale) {
-            try {
-                giveBack(c);
-            } catch (RuntimeException e) {
-                LOG.info("queue '{}': could not give back task {} claimed ahead: {}", queueName, c.id(), e.getMessage());
-            }
+            giveBackInBackground(c);
         }
     }
 
@@ -1024,20 +1026,7 @@ public final class QueueEngine {
     }
 
     private void giveBack(String id, byte[] payload, int claimedVersion, byte[] token) {
-        String path = layout.taskPath(id);
-        CompletableFuture<SentOnce.Outcome> reply;
-        try {
-            List<CuratorOp> ops = new ArrayList<>();
-            ops.add(curator.transactionOp().delete().withVersion(claimedVersion).forPath(path));
-            ops.add(curator.transactionOp().create().forPath(path, payload));
-            for (int delivered = 0; delivered < claimedVersion - 1; delivered++) {
-                ops.add(curator.transactionOp().setData().forPath(path, payload));
-            }
-            ops.add(curator.transactionOp().delete().forPath(layout.claimPath(id)));
-            reply = SentOnce.curatorOps(curator, ops);
-        } catch (Exception e) {
-            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
-        }
+        CompletableFuture<SentOnce.Outcome> reply = sendGiveBack(id, payload, claimedVersion);
         Doubt doubt = new Doubt(Doubt.Kind.GIVE_BACK, id, token, claimedVersion, reply);
         SentOnce.Outcome outcome;
         try {
@@ -1051,14 +1040,65 @@ public final class QueueEngine {
             inDoubt(doubt);
             throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
         }
+        gaveBack(outcome, doubt);
+    }
+
+    /**
+     * Gives back without waiting (the sweep of tasks claimed ahead must never stall on one
+     * connection): the outcome is handled when it comes; an unknown one becomes a doubt, settled soon.
+     */
+    private void giveBackInBackground(Claimed task) {
+        CompletableFuture<SentOnce.Outcome> reply;
+        try {
+            reply = sendGiveBack(task.id(), task.payload(), task.version());
+        } catch (RuntimeException e) {
+            LOG.info("queue '{}': could not give back task {} claimed ahead: {}", queueName, task.id(), e.getMessage());
+            return;
+        }
+        Doubt doubt = new Doubt(Doubt.Kind.GIVE_BACK, task.id(), task.token(), task.version(), reply);
+        reply.whenComplete((outcome, failure) -> {
+            if (outcome != null) {
+                gaveBack(outcome, doubt);
+            } else {
+                inDoubt(doubt);
+            }
+        });
+    }
+
+    /**
+     * The give-back transaction, sent once. The payload travels once (in the last write), however
+     * many deliveries the task had: the node is created empty, bumped back to its deliveries, and the
+     * last bump carries the payload, so the request is no larger than the task's own put.
+     */
+    private CompletableFuture<SentOnce.Outcome> sendGiveBack(String id, byte[] payload, int claimedVersion) {
+        String path = layout.taskPath(id);
+        try {
+            List<CuratorOp> ops = new ArrayList<>();
+            ops.add(curator.transactionOp().delete().withVersion(claimedVersion).forPath(path));
+            int bumps = claimedVersion - 1;  // the deliveries it had before the claim we give back
+            ops.add(curator.transactionOp().create().forPath(path, bumps == 0 ? payload : new byte[0]));
+            for (int bump = 1; bump <= bumps; bump++) {
+                ops.add(curator.transactionOp().setData().forPath(path, bump == bumps ? payload : new byte[0]));
+            }
+            ops.add(curator.transactionOp().delete().forPath(layout.claimPath(id)));
+            return SentOnce.curatorOps(curator, ops);
+        } catch (Exception e) {
+            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+        }
+    }
+
+    private void gaveBack(SentOnce.Outcome outcome, Doubt doubt) {
         switch (outcome.code()) {
             case OK -> {
-                pushFront(path);
+                pushFront(layout.taskPath(doubt.id()));
                 signals.release();
             }
             // the task is not at our claim's version or our claim is gone: lost with the session
             case NONODE, BADVERSION, SESSIONEXPIRED -> { }
-            default -> inDoubt(doubt);
+            default -> {
+                inDoubt(doubt);
+                settleSoon();
+            }
         }
     }
 
@@ -1086,6 +1126,39 @@ public final class QueueEngine {
 
     private void inDoubt(Doubt d) {
         doubts.put(d.kind() + ":" + d.id(), d);
+        settleSoon();
+    }
+
+    private final AtomicBoolean settling = new AtomicBoolean();
+
+    /**
+     * Settles the doubts in a little while even if no consumer refills again (a subscription
+     * closed, a poller gone): a claim of ours must not outlive its use for the whole session. Runs
+     * on its own thread, never the sweeper's; tries again while doubts remain and the client lives.
+     */
+    private void settleSoon() {
+        if (!settling.compareAndSet(false, true)) {
+            return;
+        }
+        SETTLER.schedule(() -> {
+            settling.set(false);
+            if (doubts.isEmpty()) {
+                return;
+            }
+            try {
+                zk.checkStarted();
+            } catch (IllegalStateException closed) {
+                return;  // the client is closed: its session, and every claim of it, is gone
+            }
+            try {
+                reconcileInDoubt();
+            } catch (RuntimeException e) {
+                LOG.debug("queue '{}': settling claims in doubt failed for now: {}", queueName, e.toString());
+            }
+            if (!doubts.isEmpty()) {
+                settleSoon();
+            }
+        }, SETTLE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
