@@ -94,6 +94,45 @@ class ReadmeSnippetsIT {
         }
     }
 
+    /**
+     * The election block names 127.0.0.1:2181: it runs as written against a server started on that
+     * port (when the port is free on this machine), and the client block builds its clients as
+     * written (building connects to nothing).
+     */
+    @Test
+    void theElectionAndClientBlocksRunAsWritten() throws Exception {
+        boolean portFree;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(2181, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            portFree = true;
+        } catch (IOException taken) {
+            portFree = false;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(portFree, "port 2181 is taken on this machine");
+        try (org.apache.curator.test.TestingServer server = new org.apache.curator.test.TestingServer(2181, true)) {
+            ZkRecipes setup = dev.zkrecipes.testing.Clients.connect(server.getConnectString());
+            try (setup) {
+                setup.curator().create().creatingParentsIfNeeded().forPath("/jobs/owner");
+                List<Leadership> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+                electionQuickStart(new Scheduler() {
+                    @Override
+                    public void startUnder(Leadership term) {
+                        started.add(term);
+                    }
+
+                    @Override
+                    public void stop() {
+                    }
+                });
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> started.size() == 1);
+                assertThat(setup.curator().getData().forPath("/jobs/owner")).isEqualTo("node-1".getBytes(UTF_8));
+            }
+        }
+        CuratorFramework existing = org.apache.curator.framework.CuratorFrameworkFactory.newClient("127.0.0.1:1",
+                new org.apache.curator.retry.RetryOneTime(1));
+        client(existing);
+        existing.close();
+    }
+
     private static List<List<String>> javaBlocks(String markdown) {
         List<List<String>> blocks = new ArrayList<>();
         Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(markdown);
