@@ -10,7 +10,7 @@ import java.util.Locale;
  */
 public final class Bench {
 
-    static final String[] ALL = {"election", "lock", "queue", "config", "tls"};
+    static final String[] ALL = {"election", "lock", "queue", "config", "tls", "scale"};
 
     private Bench() {
     }

@@ -17,6 +17,9 @@ import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
@@ -209,13 +212,12 @@ public final class ZkRecipes implements AutoCloseable {
         }
         // the recipes first, while the connection still lets them leave cleanly (nodes deleted now,
         // not when the session times out), then the connection
-        for (AutoCloseable recipe : ClientRecipes.takeAll(this)) {
-            try {
-                recipe.close();
-            } catch (Exception e) {
-                LOG.warn("closing {} along with its client: {}", recipe, e.toString());
-            }
+        if (owned) {
+            // the session ends right after: it deletes every ephemeral node in one request, so the
+            // recipes leave without deleting theirs one by one (a thousand leaderships move at once)
+            ClientRecipes.sessionEnding(this);
         }
+        closeAll(ClientRecipes.takeAll(this));
         if (owned) {
             curator.close();
         }
@@ -231,6 +233,42 @@ public final class ZkRecipes implements AutoCloseable {
     public static String validateName(String name) {
         return RecipePaths.validateName(name);
     }
+
+    /**
+     * Closes {@code recipes} side by side: each waits for its own delete, so one after the other a
+     * thousand electors would take a thousand round trips to hand their leaderships on.
+     */
+    private static void closeAll(List<AutoCloseable> recipes) {
+        if (recipes.isEmpty()) {
+            return;
+        }
+        ExecutorService closers = Executors.newFixedThreadPool(Math.min(CLOSERS, recipes.size()), r -> {
+            Thread t = new Thread(r, "zkr-close");
+            t.setDaemon(true);
+            return t;
+        });
+        for (AutoCloseable recipe : recipes) {
+            closers.execute(() -> {
+                try {
+                    recipe.close();
+                } catch (Exception e) {
+                    LOG.warn("closing {} along with its client: {}", recipe, e.toString());
+                }
+            });
+        }
+        closers.shutdown();
+        try {
+            if (!closers.awaitTermination(CLOSE_ALL_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn("{} recipes were still closing {} s after their client began to close", recipes.size(),
+                        CLOSE_ALL_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final int CLOSERS = 32;
+    private static final long CLOSE_ALL_SECONDS = 30;
 
     static int defaultMaxPayloadBytes() {
         int juteMaxBuffer = Integer.getInteger("jute.maxbuffer", DEFAULT_JUTE_MAX_BUFFER);

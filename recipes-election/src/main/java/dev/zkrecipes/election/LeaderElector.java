@@ -193,7 +193,7 @@ public final class LeaderElector implements AutoCloseable {
         }
         ClientRecipes.closed(zk, this);
         try {
-            candidate.close();
+            candidate.close(ClientRecipes.isSessionEnding(zk));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

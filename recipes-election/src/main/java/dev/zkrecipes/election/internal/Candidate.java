@@ -193,6 +193,14 @@ public final class Candidate implements ConnectionStateListener {
      * at most the client's connection timeout; Curator keeps deleting in the background after that.
      */
     public void close() throws InterruptedException {
+        close(false);
+    }
+
+    /**
+     * Like {@link #close()}; with {@code sessionEnds} the node is left to the session's end (the
+     * client closes its session right after, which deletes every ephemeral node at once).
+     */
+    public void close(boolean sessionEnds) throws InterruptedException {
         Deadline bound = Deadline.forClosing(curator);
         Node left;
         synchronized (this) {
@@ -207,6 +215,9 @@ public final class Candidate implements ConnectionStateListener {
             curator.getConnectionStateListenable().removeListener(this);
         }
         try {
+            if (sessionEnds) {
+                return;
+            }
             // delete from here: the successor's hand-off does not wait for the worker
             CompletableFuture<?> deleted = deleteInBackground(left);
             try {
