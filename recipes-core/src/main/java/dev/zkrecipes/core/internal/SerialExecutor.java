@@ -2,8 +2,6 @@ package dev.zkrecipes.core.internal;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -18,13 +16,11 @@ import org.slf4j.LoggerFactory;
  * A task that throws is logged and does not stop the ones after it.
  *
  * <p>Why shared: a thread per recipe made a process with thousands of elections run thousands of
- * threads. Now each client's recipes do their own work on at most {@value #MAX_WORK_THREADS}
- * threads of that client's pool -- per client, because that work waits on ZooKeeper, and an
- * unreachable client must not hold up the recipes of another -- and listener callbacks run on at
- * most {@value #MAX_CALLBACK_THREADS} threads for the whole JVM; idle threads end after a few
- * seconds. Work and callbacks use separate pools, so a slow listener never delays a hand-off; a
- * listener that blocks holds one callback thread (its recipe's later callbacks wait behind it,
- * other recipes' do not, until every callback thread is blocked).
+ * threads. Now a process runs at most {@value #MAX_WORK_THREADS} threads for recipes' own work and
+ * {@value #MAX_CALLBACK_THREADS} for listener callbacks, whatever the number of recipes; idle
+ * threads end after a few seconds. Work and callbacks use separate pools, so a slow listener never
+ * delays a hand-off; a listener that blocks holds one callback thread (its recipe's later
+ * callbacks wait behind it, other recipes' do not, until every callback thread is blocked).
  */
 public final class SerialExecutor implements AutoCloseable {
 
@@ -33,8 +29,6 @@ public final class SerialExecutor implements AutoCloseable {
     private static final int MAX_CALLBACK_THREADS = 32;
     private static final long IDLE_SECONDS = 5;
     private static final ThreadPoolExecutor WORK = pool("zkr-recipes", MAX_WORK_THREADS);
-    /** Each client's own pool for its recipes' work (weak: a dropped client takes its pool along). */
-    private static final Map<Object, ThreadPoolExecutor> WORK_BY_CLIENT = new WeakHashMap<>();
     private static final ThreadPoolExecutor CALLBACKS = pool("zkr-callbacks", MAX_CALLBACK_THREADS);
     /** The executor whose task the current thread runs, if any. */
     private static final ThreadLocal<SerialExecutor> CURRENT = new ThreadLocal<>();
@@ -46,21 +40,9 @@ public final class SerialExecutor implements AutoCloseable {
     private boolean draining;
     private boolean closed;
 
-    /** An executor for work that does not wait on a client (tests, tools). */
+    /** An executor for a recipe's own work (ZooKeeper requests, its state machine). */
     public SerialExecutor(String name) {
         this(name, WORK);
-    }
-
-    /**
-     * An executor for a recipe's own work (ZooKeeper requests, its state machine) on the pool of
-     * {@code client}, shared with that client's other recipes only.
-     */
-    public SerialExecutor(String name, Object client) {
-        this(name, workPoolOf(client));
-    }
-
-    private static synchronized ThreadPoolExecutor workPoolOf(Object client) {
-        return WORK_BY_CLIENT.computeIfAbsent(client, c -> pool("zkr-recipes", MAX_WORK_THREADS));
     }
 
     private SerialExecutor(String name, Executor pool) {

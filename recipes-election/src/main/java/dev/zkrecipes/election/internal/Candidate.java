@@ -111,7 +111,7 @@ public final class Candidate implements ConnectionStateListener {
         this.participantId = participantId;
         this.payload = payload;
         this.listener = listener;
-        this.worker = new SerialExecutor("election-" + electionName, curator);
+        this.worker = new SerialExecutor("election-" + electionName);
         this.callbacks = SerialExecutor.forCallbacks("election-" + electionName + "-listener");
     }
 

@@ -49,7 +49,7 @@ public final class ElectionWatch implements ConnectionStateListener {
         this.curator = curator;
         this.electionName = electionName;
         this.electionPath = electionPath;
-        this.worker = new SerialExecutor("observer-" + electionName, curator);
+        this.worker = new SerialExecutor("observer-" + electionName);
         this.callbacks = SerialExecutor.forCallbacks("observer-" + electionName + "-listener");
         this.wakeup = event -> {
             if (event.getType() != Watcher.Event.EventType.None) {
