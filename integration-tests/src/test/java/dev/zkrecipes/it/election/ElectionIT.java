@@ -288,8 +288,8 @@ class ElectionIT {
         ea.awaitLeadership(WAIT).orElseThrow();
         ea.close();
         await().atMost(WAIT).until(() -> threads.size() == 2);
-        // on the shared callback threads (one at a time per recipe, in order), never ZooKeeper's
-        assertThat(threads).allSatisfy(t -> assertThat(t).matches("zkr-callbacks-\\d+"));
+        assertThat(threads).allSatisfy(t -> assertThat(t).matches("zkr-election-.*-listener-\\d+"));
+        assertThat(threads.get(0)).isEqualTo(threads.get(1));
     }
 
     @Test

@@ -112,7 +112,7 @@ public final class Candidate implements ConnectionStateListener {
         this.payload = payload;
         this.listener = listener;
         this.worker = new SerialExecutor("election-" + electionName);
-        this.callbacks = SerialExecutor.forCallbacks("election-" + electionName + "-listener");
+        this.callbacks = new SerialExecutor("election-" + electionName + "-listener");
     }
 
     /** Joins the election: from now on the participant holds a node whenever it has a session. */

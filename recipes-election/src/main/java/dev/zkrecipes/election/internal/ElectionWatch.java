@@ -50,7 +50,7 @@ public final class ElectionWatch implements ConnectionStateListener {
         this.electionName = electionName;
         this.electionPath = electionPath;
         this.worker = new SerialExecutor("observer-" + electionName);
-        this.callbacks = SerialExecutor.forCallbacks("observer-" + electionName + "-listener");
+        this.callbacks = new SerialExecutor("observer-" + electionName + "-listener");
         this.wakeup = event -> {
             if (event.getType() != Watcher.Event.EventType.None) {
                 worker.execute(this::refresh);

@@ -43,7 +43,7 @@ public final class HolderRegistry implements ConnectionStateListener {
 
     public synchronized void addListener(LockListener listener) {
         if (callbacks == null) {
-            callbacks = SerialExecutor.forCallbacks("lock-" + name + "-listener");
+            callbacks = new SerialExecutor("lock-" + name + "-listener");
         }
         listeners.add(listener);
     }
