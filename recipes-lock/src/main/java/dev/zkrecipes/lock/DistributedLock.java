@@ -62,6 +62,8 @@ public final class DistributedLock {
     private static final Logger LOG = LoggerFactory.getLogger(DistributedLock.class);
 
     private final ZkRecipes zk;
+    // found once: a client's metrics are fixed when it is built, and acquire is a hot path
+    private final RecipeMetrics metrics;
     private final String name;
     private final Policy policy;
     private final Function<String, Policy> policyOfKind;
@@ -72,6 +74,7 @@ public final class DistributedLock {
     DistributedLock(ZkRecipes zk, String name, String path, Policy policy, Function<String, Policy> policyOfKind,
             HolderRegistry registry) {
         this.zk = zk;
+        this.metrics = RecipeMetrics.of(zk);
         this.name = name;
         this.policy = policy;
         this.policyOfKind = policyOfKind;
@@ -173,7 +176,6 @@ public final class DistributedLock {
             holding.enter();
             return new Handle(holding, this::release, true);
         }
-        RecipeMetrics metrics = RecipeMetrics.of(zk);
         long started = System.nanoTime();
         HeldNode node;
         try {
@@ -200,7 +202,7 @@ public final class DistributedLock {
         }
         holdings.remove(holding.owner());
         boolean wasLost = engine.releaseHeld(holding.node(), Deadline.forClosing(zk.curator()));
-        RecipeMetrics.of(zk).lockHeld(name, holding.heldNanos(), wasLost);
+        metrics.lockHeld(name, holding.heldNanos(), wasLost);
         if (wasLost) {
             LOG.info("{} was released after its session had expired; any commit through it was refused", holding.node());
         }

@@ -435,7 +435,9 @@ class QueueGiveBackIT {
                                 + " real deliveries");
                     }
                     if (slow.contains(task.id())) {
-                        Thread.sleep(700); // what this consumer claimed ahead is swept meanwhile
+                        // a deliberately slow handler: the real pause is the point, so that what this
+                        // consumer claimed ahead waits past 500 ms and is swept meanwhile
+                        Thread.sleep(700);
                     }
                 } finally {
                     inHandler.remove(task.id(), by);
@@ -449,11 +451,7 @@ class QueueGiveBackIT {
         CompletableFuture<Void> injector = CompletableFuture.runAsync(() -> {
             Random r = new Random(seed + 1);
             for (int i = 0; i < 14 && faulting.get(); i++) {
-                try {
-                    Thread.sleep(150 + r.nextInt(250));
-                } catch (InterruptedException e) {
-                    return;
-                }
+                pause(Duration.ofMillis(150 + r.nextInt(250)));
                 lossy.get(r.nextInt(lossy.size())).proxy().loseNextReply(Opcodes.MULTI);
                 faults.incrementAndGet();
             }
