@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ExecutionException;
@@ -106,7 +107,15 @@ public final class QueueEngine {
      */
     private static final long AHEAD_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long SETTLE_DELAY_MILLIS = 1000;
+    // Only times the settling; the work itself (blocking calls, bounded by the client's own
+    // timeouts) runs on SETTLE_WORK, at most one task per queue engine, so that a client whose
+    // ensemble is unreachable never delays another client's settling.
     private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "zkr-queue-settle-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final ExecutorService SETTLE_WORK = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "zkr-queue-settle");
         t.setDaemon(true);
         return t;
@@ -1140,25 +1149,30 @@ public final class QueueEngine {
         if (!settling.compareAndSet(false, true)) {
             return;
         }
-        SETTLER.schedule(() -> {
-            settling.set(false);
+        SETTLER.schedule(() -> SETTLE_WORK.execute(this::settleNow), SETTLE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void settleNow() {
+        try {
             if (doubts.isEmpty()) {
                 return;
             }
             try {
                 zk.checkStarted();
             } catch (IllegalStateException closed) {
+                doubts.clear();
                 return;  // the client is closed: its session, and every claim of it, is gone
             }
-            try {
-                reconcileInDoubt();
-            } catch (RuntimeException e) {
-                LOG.debug("queue '{}': settling claims in doubt failed for now: {}", queueName, e.toString());
-            }
-            if (!doubts.isEmpty()) {
-                settleSoon();
-            }
-        }, SETTLE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            reconcileInDoubt();
+        } catch (RuntimeException e) {
+            LOG.debug("queue '{}': settling claims in doubt failed for now: {}", queueName, e.toString());
+        } finally {
+            // cleared before looking again: a doubt added meanwhile either is seen here or schedules itself
+            settling.set(false);
+        }
+        if (!doubts.isEmpty()) {
+            settleSoon();
+        }
     }
 
     /**
@@ -1177,9 +1191,14 @@ public final class QueueEngine {
                 settle(d);
             } catch (KeeperException.SessionExpiredException | KeeperException.SessionMovedException sessionGone) {
                 // its ephemeral claim went with the session: nothing is stranded
-            } catch (Exception e) {
+            } catch (KeeperException.ConnectionLossException | KeeperException.OperationTimeoutException
+                     | ConnectionLossException e) {
                 // ZooKeeper unreachable: the rest waits for the next call
                 return;
+            } catch (Exception e) {
+                // this doubt alone cannot be settled now: it must not hold up the others
+                LOG.info("queue '{}': could not settle task {} ({} in doubt) yet: {}", queueName, d.id(), d.kind(), e.toString());
+                continue;
             }
             doubts.remove(entry.getKey(), d);
         }
@@ -1233,7 +1252,13 @@ public final class QueueEngine {
                 }
                 if (Arrays.equals(holder, d.token())) {
                     Stat stat = new Stat();
-                    byte[] payload = curator.getData().storingStatIn(stat).forPath(layout.taskPath(d.id()));
+                    byte[] payload;
+                    try {
+                        payload = curator.getData().storingStatIn(stat).forPath(layout.taskPath(d.id()));
+                    } catch (KeeperException.NoNodeException gone) {
+                        curator.delete().quietly().forPath(claim);
+                        return;
+                    }
                     if (stat.getVersion() == d.version()) {
                         giveBack(d.id(), payload, d.version(), d.token());
                     } else {
