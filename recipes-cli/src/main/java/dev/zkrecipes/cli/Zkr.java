@@ -5,6 +5,7 @@ import dev.zkrecipes.core.AlreadyExistsException;
 import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.NoSuchPathException;
 import dev.zkrecipes.core.NotAuthorizedException;
+import dev.zkrecipes.core.SaslConfig;
 import dev.zkrecipes.core.TlsConfig;
 import dev.zkrecipes.core.TlsHandshakeException;
 import dev.zkrecipes.core.VersionConflictException;
@@ -37,7 +38,7 @@ import picocli.CommandLine.Option;
                 "  4  timed out (e.g. the lock was not free in time)",
                 "  5  not found (no such key, path or task)",
                 "  6  conflict (already exists, version changed, directory not empty)",
-                "  7  not authorized: the ensemble refused this identity (check --auth and the node's ACL)",
+                "  7  not authorized: the ensemble refused this identity or its login (check --auth, --sasl and the node's ACL)",
                 "  8  'lock -- CMD': the lock was lost while CMD ran (see --on-loss)",
                 "  10 unexpected error (run with --verbose for the stack trace)",
                 "  126, 127  'lock -- CMD': CMD is not executable, not found (the lock was not taken)",
@@ -47,6 +48,7 @@ import picocli.CommandLine.Option;
                 "  ZKR_CONNECT                   default for --connect",
                 "  ZKR_AUTH                      digest credentials user:password",
                 "  ZKR_PASSWORD                  the password for --auth USER",
+                "  ZKR_JAAS_CONFIG               JAAS file for --sasl-jaas-section",
                 "  ZKR_TLS_TRUSTSTORE_PASSWORD   password of --tls-truststore",
                 "  ZKR_TLS_KEYSTORE_PASSWORD     password of --tls-keystore"})
 public final class Zkr implements Runnable {
@@ -79,6 +81,14 @@ public final class Zkr implements Runnable {
 
     @Option(names = "--auth-file", description = "file whose first line is user:password (keep it mode 600)")
     Path authFile;
+
+    @Option(names = "--sasl", description = {"send the --auth/--auth-file/$ZKR_AUTH credentials with SASL DIGEST-MD5",
+            "instead of the digest scheme (for an ensemble that requires SASL)"})
+    boolean sasl;
+
+    @Option(names = "--sasl-jaas-section", paramLabel = "SECTION", description = {"log in with SASL through this section of",
+            "the JAAS file $ZKR_JAAS_CONFIG (or -Djava.security.auth.login.config): Kerberos and other JAAS logins"})
+    String saslJaasSection;
 
     @Option(names = "--tls-truststore", description = "connect over TLS, trusting the certificates in this store (.p12, .jks, .pem)")
     Path tlsTrustStore;
@@ -119,7 +129,24 @@ public final class Zkr implements Runnable {
             b.namespace(namespace);
         }
         String[] credentials = credentials();
-        if (credentials != null) {
+        if (saslJaasSection != null) {
+            if (credentials != null || sasl) {
+                throw new IllegalArgumentException("--sasl-jaas-section logs in through JAAS: give no --auth, --auth-file,"
+                        + " $ZKR_AUTH or --sasl with it");
+            }
+            String jaasFile = environment.apply("ZKR_JAAS_CONFIG");
+            if (jaasFile != null) {
+                // this process is zkr alone: the JVM-wide JAAS setting is ours to make
+                System.setProperty("java.security.auth.login.config", jaasFile);
+            }
+            b.sasl(SaslConfig.jaasSection(saslJaasSection));
+        } else if (sasl) {
+            if (credentials == null) {
+                throw new IllegalArgumentException("--sasl needs credentials: --auth USER with $ZKR_PASSWORD, --auth-file"
+                        + " or $ZKR_AUTH");
+            }
+            b.sasl(SaslConfig.digest(credentials[0], credentials[1]));
+        } else if (credentials != null) {
             b.digestAuth(credentials[0], credentials[1]);
         }
         if (tlsTrustStore != null) {

@@ -200,6 +200,31 @@ class ZkrTest {
     }
 
     @Test
+    void saslSendsTheCredentialsToAnEnsembleThatRequiresItAndARefusedLoginIsExit7(@TempDir Path dir) {
+        try (dev.zkrecipes.testing.SaslZkServer sasl = dev.zkrecipes.testing.SaslZkServer.start(dir,
+                java.util.Map.of("alice", "pw-a"))) {
+            Zkr.environment = java.util.Map.of("ZKR_PASSWORD", "pw-a")::get;
+            Run taken = raw("--connect", sasl.connectString(), "--auth", "alice", "--sasl", "lock", "cli-sasl", "--", "true");
+            assertThat(taken.code()).as(taken.err()).isZero();
+
+            Zkr.environment = java.util.Map.of("ZKR_PASSWORD", "wrong-pw")::get;
+            Run refused = raw("--connect", sasl.connectString(), "--auth", "alice", "--sasl", "lock", "cli-sasl", "--", "true");
+            assertThat(refused.code()).as(refused.err()).isEqualTo(Zkr.NOT_AUTHORIZED);
+            assertThat(refused.err()).contains("SASL").doesNotContain("wrong-pw").doesNotContain("\tat ");
+
+            // the digest scheme is no SASL login: refused too, never a lock taken or an empty answer
+            Zkr.environment = java.util.Map.of("ZKR_PASSWORD", "pw-a")::get;
+            Run digest = raw("--connect", sasl.connectString(), "--auth", "alice", "locks", "cli-sasl");
+            assertThat(digest.code()).as(digest.err()).isEqualTo(Zkr.NOT_AUTHORIZED);
+
+            Run both = raw("--connect", sasl.connectString(), "--auth", "alice", "--sasl-jaas-section", "Client", "locks", "x");
+            assertThat(both.code()).isEqualTo(Zkr.USAGE);
+        } finally {
+            Zkr.environment = System::getenv;
+        }
+    }
+
+    @Test
     void lockChecksTheProgramBeforeTakingTheLock(@TempDir Path dir) throws Exception {
         Run missing = zkr("lock", "cli-check", "--", dir.resolve("nonexistent").toString());
         assertThat(missing.code()).isEqualTo(Zkr.COMMAND_NOT_FOUND);

@@ -13,6 +13,8 @@ import dev.zkrecipes.core.internal.RecipeAcl;
 import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.Retries;
+import dev.zkrecipes.core.internal.SaslLogins;
+import dev.zkrecipes.core.internal.SaslWatch;
 import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -27,6 +29,7 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,12 +76,21 @@ public final class ZkRecipes implements AutoCloseable {
     private final Lifecycle lifecycle = new Lifecycle("ZkRecipes");
     /** Tells a TLS mismatch from a slow connection while waiting for it; null for a wrapped client. */
     private final ConnectDiagnosis diagnosis;
+    /** Hears a refused SASL login; null without SASL. */
+    private final SaslWatch sasl;
+    private final String connectString;
 
-    private ZkRecipes(CuratorFramework curator, boolean owned, int maxPayloadBytes, ConnectDiagnosis diagnosis) {
+    private ZkRecipes(CuratorFramework curator, boolean owned, int maxPayloadBytes, ConnectDiagnosis diagnosis,
+                      SaslWatch sasl, String connectString) {
         this.curator = curator;
         this.owned = owned;
         this.maxPayloadBytes = maxPayloadBytes;
         this.diagnosis = diagnosis;
+        this.sasl = sasl;
+        this.connectString = connectString;
+        if (sasl != null) {
+            sasl.watch(curator);
+        }
     }
 
     /** A builder for a client that this {@code ZkRecipes} owns: {@link #close()} closes it. */
@@ -94,7 +106,7 @@ public final class ZkRecipes implements AutoCloseable {
      */
     public static ZkRecipes wrap(CuratorFramework curator) {
         requireNonNull(curator, "curator");
-        return new ZkRecipes(curator, false, defaultMaxPayloadBytes(), null);
+        return new ZkRecipes(curator, false, defaultMaxPayloadBytes(), null, null, null);
     }
 
     /**
@@ -125,6 +137,8 @@ public final class ZkRecipes implements AutoCloseable {
      *
      * @return true when connected, false when the timeout passed first
      * @throws TlsHandshakeException if no server can complete a TLS handshake with this client's settings
+     * @throws NotAuthorizedException if the client uses {@link Builder#sasl SASL} and the login failed
+     *     or the ensemble refused it (ZooKeeper's client then stops connecting for good)
      * @throws IllegalStateException if not started, or closed
      * @throws InterruptedException if interrupted while waiting
      */
@@ -142,8 +156,19 @@ public final class ZkRecipes implements AutoCloseable {
                 until = diagnosis.nextCheckNanos();
             }
             long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - now + 999_999));
+            if (sasl != null) {
+                // a refused login is final: ZooKeeper's client stops trying, so say so now
+                until = Math.min(until, now + SASL_CHECK_NANOS);
+                waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - now + 999_999));
+            }
             if (curator.blockUntilConnected((int) Math.min(Integer.MAX_VALUE, waitMillis), TimeUnit.MILLISECONDS)) {
-                return true;
+                // the session comes before the SASL exchange: connected means logged in only after it
+                if (sasl == null || sasl.awaitAuthenticated(Math.max(0, deadline - System.nanoTime()))) {
+                    return true;
+                }
+            }
+            if (sasl != null && sasl.failed()) {
+                throw new NotAuthorizedException(sasl.message(connectString));
             }
             if (diagnosis != null && System.nanoTime() - deadline < 0) {
                 TlsHandshakeException verdict = diagnosis.check(deadline, curator.getZookeeperClient()::isConnected);
@@ -221,6 +246,9 @@ public final class ZkRecipes implements AutoCloseable {
         if (owned) {
             curator.close();
         }
+        if (sasl != null) {
+            sasl.close();
+        }
     }
 
     /**
@@ -267,6 +295,7 @@ public final class ZkRecipes implements AutoCloseable {
         }
     }
 
+    private static final long SASL_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int CLOSERS = 32;
     private static final long CLOSE_ALL_SECONDS = 30;
 
@@ -289,6 +318,7 @@ public final class ZkRecipes implements AutoCloseable {
         private String digestPassword;
         private RetryPolicy retryPolicy;
         private TlsConfig tls;
+        private SaslConfig sasl;
         private ACLProvider recipeAcl;
         private Object meterRegistry;
 
@@ -411,6 +441,25 @@ public final class ZkRecipes implements AutoCloseable {
         }
 
         /**
+         * Authenticates with SASL: DIGEST-MD5 with credentials given in code, or any JAAS login
+         * (Kerberos) through a section of the JVM's JAAS configuration; see {@link SaslConfig}. Recipe
+         * nodes then get the same ACLs as with {@link #digestAuth}: creator-only for the identity
+         * {@code sasl:<user or principal>}, shared parents open to every identity.
+         *
+         * <p>Connection loss: every reconnect and every new session logs in again with the same
+         * settings. A login the ensemble refuses is final (ZooKeeper's client stops connecting):
+         * {@link ZkRecipes#awaitConnected(Duration)} throws {@link NotAuthorizedException} then.
+         *
+         * @throws IllegalStateException if called twice
+         */
+        public Builder sasl(SaslConfig sasl) {
+            requireNonNull(sasl, "sasl");
+            once(this.sasl, "sasl");
+            this.sasl = sasl;
+            return this;
+        }
+
+        /**
          * Builds the client, not yet connected: call {@link ZkRecipes#start()}.
          *
          * @throws IllegalStateException if {@link #connectString(String)} was not set
@@ -427,14 +476,36 @@ public final class ZkRecipes implements AutoCloseable {
                     // counting retries lets a recipe tell its own lost-reply write from another's
                     .retryPolicy(Retries.tracking(retryPolicy != null ? retryPolicy : new ExponentialBackoffRetry(100, 8, 3000)));
             HandshakeProbe probe = HandshakeProbe.plaintext();
+            ZKClientConfig clientConfig = null;
             if (tls != null) {
                 TlsConfig t = tls;
                 Path keyStore = t.keyStore().orElse(null);
                 String keyType = t.keyStoreType().orElse(null);
-                b.zkClientConfig(TlsStores.clientConfig(t.trustStore(), t.trustStoreType(), t.trustStorePassword(),
-                        keyStore, keyType, t.keyStorePassword(), t.hostnameVerification()));
+                clientConfig = TlsStores.clientConfig(t.trustStore(), t.trustStoreType(), t.trustStorePassword(),
+                        keyStore, keyType, t.keyStorePassword(), t.hostnameVerification());
                 probe = HandshakeProbe.tls(() -> TlsStores.sslContext(t.trustStore(), t.trustStoreType(), t.trustStorePassword(),
                         keyStore, keyType, t.keyStorePassword()), t.hostnameVerification(), t.trustStore().toString());
+            }
+            SaslWatch saslWatch = null;
+            if (sasl != null) {
+                String section;
+                String own = null;
+                boolean digest = true;
+                if (sasl.user().isPresent()) {
+                    char[] password = sasl.password();
+                    own = SaslLogins.digestSection(sasl.user().get(), password);
+                    java.util.Arrays.fill(password, '\0');
+                    section = own;
+                } else {
+                    section = sasl.jaasSectionName().orElseThrow();
+                    digest = SaslLogins.requireSection(section);
+                }
+                clientConfig = clientConfig != null ? clientConfig : new ZKClientConfig();
+                SaslLogins.configure(clientConfig, section, sasl.serviceName().orElse(null), digest);
+                saslWatch = new SaslWatch(sasl.toString(), own);
+            }
+            if (clientConfig != null) {
+                b.zkClientConfig(clientConfig);
             }
             if (namespace != null) {
                 b.namespace(namespace);
@@ -442,11 +513,11 @@ public final class ZkRecipes implements AutoCloseable {
             if (digestUser != null) {
                 b.authorization("digest", (digestUser + ":" + digestPassword).getBytes(StandardCharsets.UTF_8));
             }
-            if (digestUser != null || recipeAcl != null) {
+            if (digestUser != null || sasl != null || recipeAcl != null) {
                 b.aclProvider(new RecipeAcl(namespace, recipeAcl));
             }
             ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
-            ZkRecipes zk = new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis);
+            ZkRecipes zk = new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis, saslWatch, connectString);
             if (meterRegistry != null) {
                 RecipeMetrics.register(zk, MicrometerMetrics.create(meterRegistry, zk.curator));
             }

@@ -7,6 +7,7 @@ import dev.zkrecipes.config.ConfigStore;
 import dev.zkrecipes.config.FileMetadata;
 import dev.zkrecipes.config.FileMetadataStore;
 import dev.zkrecipes.config.Versioned;
+import dev.zkrecipes.core.SaslConfig;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.election.Leadership;
@@ -233,5 +234,14 @@ ZkRecipes zk = ZkRecipes.builder()
         .digestAuth("svc", "secret")             // optional: see "Access control" below
         .build();
 ZkRecipes shared = ZkRecipes.wrap(existingCurator); // close() leaves a wrapped client open
+    }
+
+    void sasl(String password) {
+ZkRecipes orders = ZkRecipes.builder().connectString("zk1:2181")
+        .sasl(SaslConfig.digest("orders", password))       // DIGEST-MD5, no JAAS file
+        .build();
+ZkRecipes billing = ZkRecipes.builder().connectString("zk1:2181")
+        .sasl(SaslConfig.jaasSection("ZkClient"))          // Kerberos or any JAAS login
+        .build();
     }
 }

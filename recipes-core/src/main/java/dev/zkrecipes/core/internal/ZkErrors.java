@@ -52,6 +52,13 @@ public final class ZkErrors {
                 case NOAUTH:
                     return new NotAuthorizedException("not authorized while " + action + " on " + pathOf(k)
                             + ": the node's ACL does not grant this identity; check digestAuth credentials", e);
+                case SESSIONCLOSEDREQUIRESASLAUTH:
+                    return new NotAuthorizedException("the ensemble requires SASL authentication and refused this client"
+                            + " while " + action + ": it has no SASL login, or its login failed; give it one with"
+                            + " ZkRecipes.builder().sasl(...)", e);
+                case AUTHFAILED:
+                    return new NotAuthorizedException("the ensemble refused this client's credentials while " + action
+                            + "; check the user and password (digestAuth or sasl)", e);
                 default:
                     return new ZkRecipeException(k.code() + " while " + action + " on " + pathOf(k), e);
             }
