@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * Runs benchmark scenarios: {@code mvn -q -pl benchmarks -am compile exec:java -Dexec.args=election}.
  * A scenario {@code foo} is the class {@code dev.zkrecipes.bench.FooScenario}; {@code all} runs the
- * ones listed in {@link #ALL}.
+ * ones listed in {@link #ALL}. {@code --connect=host:port,...} after the name runs it against an
+ * external ensemble instead of an embedded server (see {@link Ensemble}).
  */
 public final class Bench {
 

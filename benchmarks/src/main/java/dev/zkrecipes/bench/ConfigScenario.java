@@ -29,7 +29,7 @@ public final class ConfigScenario implements Scenario {
     public void run(String[] args) throws Exception {
         boolean quick = Arrays.asList(args).contains("--quick");
         int puts = quick ? 20 : 100;
-        try (TestingServer server = ZkServers.startServer()) {
+        try (Ensemble server = Ensemble.open(args)) {
             ZkRecipes writer = Clients.connect(server.getConnectString());
             List<ZkRecipes> readers = new ArrayList<>();
             for (int i = 0; i < READERS; i++) {

@@ -195,6 +195,13 @@ public final class ElectionScenario implements Scenario {
             }
             return;
         }
+        if (Ensemble.external(args).isPresent()) {
+            // the fault figures need servers of their own to break: only the hand-off runs there
+            try (Ensemble ensemble = Ensemble.open(args)) {
+                handOff(ensemble.describe(), ensemble.getConnectString(), handOffs);
+            }
+            return;
+        }
         int runs = quick ? 2 : 5;
         try (TestingServer server = ZkServers.startServer()) {
             handOff("one server", server.getConnectString(), handOffs);

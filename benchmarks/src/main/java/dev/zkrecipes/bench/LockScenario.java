@@ -35,7 +35,7 @@ public final class LockScenario implements Scenario {
         boolean quick = Arrays.asList(args).contains("--quick");
         int cycles = quick ? 200 : 2000;
         int handOffs = quick ? 200 : 1000;
-        try (TestingServer server = ZkServers.startServer()) {
+        try (Ensemble server = Ensemble.open(args)) {
             List<ZkRecipes> clients = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 clients.add(Clients.connect(server.getConnectString()));

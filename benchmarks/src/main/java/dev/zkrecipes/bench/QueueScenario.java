@@ -46,7 +46,7 @@ public final class QueueScenario implements Scenario {
         boolean quick = a.contains("--quick");
         int n = quick ? 1000 : 5000;
         int backlog = a.contains("--million") ? 1_000_000 : quick ? 5_000 : 50_000;
-        try (TestingServer server = ZkServers.startServer()) {
+        try (Ensemble server = Ensemble.open(args)) {
             List<ZkRecipes> clients = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 clients.add(Clients.connect(server.getConnectString()));

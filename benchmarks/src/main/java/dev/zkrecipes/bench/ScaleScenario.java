@@ -27,7 +27,7 @@ public final class ScaleScenario implements Scenario {
         List<String> a = Arrays.asList(args);
         int[] sizes = a.contains("--quick") ? new int[] {10, 100} : a.contains("--large") ? new int[] {10, 100, 1000, 10_000}
                 : new int[] {10, 100, 1000};
-        try (TestingServer server = ZkServers.startServer()) {
+        try (Ensemble server = Ensemble.open(args)) {
             Report.title("scale: elections on one client (threads and heap are the JVM's, after a GC)");
             for (int n : sizes) {
                 elections(server.getConnectString(), n);

@@ -34,6 +34,10 @@ public final class TlsScenario implements Scenario {
 
     @Override
     public void run(String[] args) throws Exception {
+        if (Ensemble.external(args).isPresent()) {
+            Report.note("tls: skipped on an external ensemble (it compares TLS and plaintext ports of servers it starts itself)");
+            return;
+        }
         boolean quick = Arrays.asList(args).contains("--quick");
         int connects = quick ? 5 : 10;
         int cycles = quick ? 200 : 2000;

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "bench", description = {"Run the benchmark suite on an embedded server, with JSON results.",
+@Command(name = "bench", description = {"Run the benchmark suite on an embedded server (or --connect: yours), with JSON results.",
         "Every figure next to Curator's recipe and the raw ZooKeeper client measured in the same run."})
 final class BenchCommand implements Callable<Integer> {
 
@@ -27,6 +27,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "smaller counts: the whole suite in about two minutes")
     boolean quick;
+
+    @Option(names = "--connect", paramLabel = "HOST:PORT,...", description = {"run against this ensemble instead of an",
+            "embedded server, under a namespace made for the run and removed after it (tls is skipped there)"})
+    String connect;
 
     @Option(names = "--json", description = "where to write the results (default: bench-results/zkr-bench-<time>.json)")
     Path json;
@@ -45,6 +49,7 @@ final class BenchCommand implements Callable<Integer> {
         machine.put("maxHeapMiB", Runtime.getRuntime().maxMemory() >> 20);
         results.put("machine", machine);
         results.put("quick", quick);
+        results.put("ensemble", connect != null ? connect : "embedded");
         List<Map<String, Object>> figures = new ArrayList<>();
         Report.drain();
         int n = 0;
@@ -54,7 +59,15 @@ final class BenchCommand implements Callable<Integer> {
             spec.commandLine().getErr().flush();
             Scenario scenario = scenario(name);
             long t0 = System.nanoTime();
-            scenario.run(quick ? new String[] {"--quick"} : new String[0]);
+            List<String> args = new ArrayList<>();
+            if (quick) {
+                args.add("--quick");
+            }
+            if (connect != null) {
+                ConnectString.check(connect);
+                args.add("--connect=" + connect);
+            }
+            scenario.run(args.toArray(String[]::new));
             spec.commandLine().getErr().printf(Locale.ROOT, "[%d/%d] %s done in %.0f s%n", n, scenarios.size(), name,
                     (System.nanoTime() - t0) / 1e9);
             // one object per figure and subject, so that a script can divide any two subjects of a figure

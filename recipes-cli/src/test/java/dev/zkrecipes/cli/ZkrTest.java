@@ -141,14 +141,18 @@ class ZkrTest {
     }
 
     @Test
-    void quickBenchOfOneScenarioPrintsFiguresAndWritesJson(@TempDir Path dir) throws Exception {
+    void quickBenchOfOneScenarioOnAGivenEnsemblePrintsFiguresWritesJsonAndLeavesNothing(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
-        Run bench = raw("bench", "--quick", "--json", json.toString(), "lock");
-        assertThat(bench.code()).isZero();
+        java.util.List<String> before = server.client(0).curator().getChildren().forPath("/");
+        Run bench = raw("bench", "--quick", "--json", json.toString(), "--connect", server.connectString(), "lock");
+        assertThat(bench.code()).as(bench.err()).isZero();
+        // the run worked under a namespace of its own, removed afterwards
+        assertThat(server.client(0).curator().getChildren().forPath("/")).containsExactlyInAnyOrderElementsOf(before);
         assertThat(bench.err()).contains("[1/1] lock");
         assertThat(Files.readString(json)).contains("\"lock\"").contains("Curator InterProcessMutex");
         com.fasterxml.jackson.databind.JsonNode results = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
         assertThat(results.get("machine").get("cores").asInt()).isPositive();
+        assertThat(results.get("ensemble").asText()).isEqualTo(server.connectString());
         com.fasterxml.jackson.databind.JsonNode first = results.get("figures").get(0);
         assertThat(first.get("scenario").asText()).isEqualTo("lock");
         assertThat(first.get("figure").asText()).isNotEmpty();
