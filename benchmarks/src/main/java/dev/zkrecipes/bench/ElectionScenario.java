@@ -369,6 +369,9 @@ public final class ElectionScenario implements Scenario {
                     }
                 }, null);
                 AtomicLong bystander = watchNode(observer, leaderNode);
+                // the same pause before each hand-off as the recipes get: an idle machine wakes slower
+                // than one in a tight loop, and the floor must not gain from that
+                awaitQuiet();
                 long start = System.nanoTime();
                 leader.delete(leaderNode, -1);
                 if (!done.await(10, TimeUnit.SECONDS)) {

@@ -216,7 +216,9 @@ class ElectionAmbiguityIT {
         assertThat(observer.awaitLeader(Optional::isEmpty, WAIT)).isPresent();
         assertThat(a.zk.curator().getChildren().forPath(electionPath()))
                 .containsExactlyInAnyOrder("zzz-0000000000", "n_0000000000");
-        assertThat(seen).containsExactly(Optional.empty(), Optional.of("a"), Optional.of("b"), Optional.empty());
+        // the listener runs on the observer's own thread: awaitLeader may return before it has heard
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen)
+                .containsExactly(Optional.empty(), Optional.of("a"), Optional.of("b"), Optional.empty()));
     }
 
     // ---- a term that ends on the server while the leader cannot hear it ----

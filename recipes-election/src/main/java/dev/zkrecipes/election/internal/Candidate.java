@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * the worker. Every term transition happens under this object's monitor together with the post of
  * its callback, so callbacks reach the listener in the order of the transitions.
  *
+ * <p>Watches: the node just ahead (its leaving may make us leader); our own node while we lead or
+ * are next (deleted means the term, or the place, is gone); the head of the line while we are
+ * within {@link #HEAD_WATCHERS} places of it (so that the next in line always knows it is next, and
+ * takes over on the leader's delete without reading the line first).
+ *
  * <p>Invariant: a term is granted or resumed only on a node whose ephemeral owner (as the server
  * reported it) is the client's current session, checked under the monitor. A node of a session the
  * client has moved on from is deleted, never led on.
@@ -56,6 +61,12 @@ public final class Candidate implements ConnectionStateListener {
     private static final long MAX_RETRY_DELAY_MILLIS = 5_000;
     /** Failures in a row after which a participant gives up its node rather than block the line. */
     private static final int GIVE_UP_AFTER_FAILURES = 5;
+    /**
+     * Participants up to this place in line watch the head too, and so read the line again when it
+     * leaves: each change of leader costs up to this many reads, and the next in line then takes
+     * over without one. Further back, a participant reads the line when the one ahead leaves.
+     */
+    private static final int HEAD_WATCHERS = 8;
     /** The name Curator's protected create puts before the sequence. */
     static final String NODE_NAME = "n_";
 
@@ -79,8 +90,16 @@ public final class Candidate implements ConnectionStateListener {
         final long sessionId;
         final Watcher predecessorWatch = new Wakeup(this);
         final Watcher ownWatch = new OwnNodeWatch(this);
+        final Watcher headWatch = new HeadWatch(this);
         /** The node ahead that predecessorWatch was last set on, to take the watcher back. */
         volatile String watchedPredecessor;
+        /**
+         * That node was the head of the line when its watch was set: nobody else is ahead of us, and
+         * nodes only join behind, so its deletion alone makes us the head, without reading the line.
+         */
+        volatile boolean predecessorIsHead;
+        /** The head of the line, watched too while we are close behind it; null when not. */
+        volatile String watchedHead;
 
         Node(String path, long czxid, long sessionId) {
             this.path = path;
@@ -202,15 +221,26 @@ public final class Candidate implements ConnectionStateListener {
      */
     public void close(boolean sessionEnds) throws InterruptedException {
         Deadline bound = Deadline.forClosing(curator);
-        Node left;
+        CompletableFuture<?> deleted = null;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            left = node;
+            Node left = node;
             node = null;
-            endTerm(RevocationReason.CLOSED);
+            // The term ends before the delete is sent (never a moment with two valid leaders); its
+            // callback is posted after the send, so that our listener's wake-up does not hold up the
+            // delete the successor waits for. Sent from here: the hand-off does not wait for the worker.
+            Term ended = term;
+            term = null;
+            boolean endedNow = ended != null && ended.node().end();
+            if (!sessionEnds) {
+                deleted = deleteInBackground(left);
+            }
+            if (endedNow) {
+                post(ended, RevocationReason.CLOSED);
+            }
             notifyAll();
             curator.getConnectionStateListenable().removeListener(this);
         }
@@ -218,8 +248,6 @@ public final class Candidate implements ConnectionStateListener {
             if (sessionEnds) {
                 return;
             }
-            // delete from here: the successor's hand-off does not wait for the worker
-            CompletableFuture<?> deleted = deleteInBackground(left);
             try {
                 bound.await(deleted);
             } catch (TimeoutException | ExecutionException e) {
@@ -341,14 +369,40 @@ public final class Candidate implements ConnectionStateListener {
             }
             String predecessor = ZKPaths.makePath(electionPath, line.get(index - 1));
             try {
+                boolean next = index == 1;
+                if (next) {
+                    // Next in line: watch our own node too, sent first. ZooKeeper delivers a delete of
+                    // it before the leader's, so the hand-off without a re-read (Wakeup) never
+                    // stands on a node that is gone.
+                    watchOwnNode(current);
+                } else if (index <= HEAD_WATCHERS) {
+                    // Close behind: hear the head leave too, so that we read the line again then and
+                    // know when we are next -- off the hand-off's path, which then needs no read.
+                    watchHead(current, ZKPaths.makePath(electionPath, line.get(0)));
+                }
                 // getData rather than checkExists: an exists-watch on a node that is already gone
                 // would stay registered on the server for the life of the session.
                 current.watchedPredecessor = predecessor;
+                current.predecessorIsHead = next;
                 curator.getData().usingWatcher(current.predecessorWatch).forPath(predecessor);
                 return;
             } catch (KeeperException.NoNodeException gone) {
                 // the predecessor left between the two reads: look again
             }
+        }
+    }
+
+    /** Watches the head of the line (in the background); a head already gone means: read again. */
+    private void watchHead(Node current, String head) {
+        current.watchedHead = head;
+        try {
+            curator.getData().usingWatcher(current.headWatch).inBackground((c, event) -> {
+                if (event.getResultCode() == KeeperException.Code.NONODE.intValue() && node == current) {
+                    submit(this::evaluate);
+                }
+            }).forPath(head);
+        } catch (Exception e) {
+            LOG.debug("election '{}': could not watch the head of the line: {}", electionName, e.toString());
         }
     }
 
@@ -452,8 +506,11 @@ public final class Candidate implements ConnectionStateListener {
         if (gone == null) {
             return CompletableFuture.completedFuture(null);
         }
+        // the delete first: the successor waits for it, not for the watchers taken back
+        CompletableFuture<?> deleted = Background.send(
+                cb -> curator.delete().quietly().guaranteed().inBackground(cb).forPath(gone.path));
         releaseWatchers(gone);
-        return Background.send(cb -> curator.delete().quietly().guaranteed().inBackground(cb).forPath(gone.path));
+        return deleted;
     }
 
     /** Takes back the watchers set for {@code gone} (sent in the background, never blocks). */
@@ -463,6 +520,10 @@ public final class Candidate implements ConnectionStateListener {
             Watches.removeLocally(curator, gone.predecessorWatch, predecessor);
         }
         Watches.removeLocally(curator, gone.ownWatch, gone.path);
+        String head = gone.watchedHead;
+        if (head != null) {
+            Watches.removeLocally(curator, gone.headWatch, head);
+        }
     }
 
     // ---- term transitions and callbacks ----
@@ -598,9 +659,11 @@ public final class Candidate implements ConnectionStateListener {
     }
 
     /**
-     * Fires when the node ahead of ours changes. The hand-off fast path: read the line right from
-     * ZooKeeper's event thread, without waiting for the worker, and take the lead at once if we are
-     * first; anything else goes to the worker. A stale wake-up only costs one read.
+     * Fires when the node ahead of ours changes. The hand-off fast path: the leader's node deleted
+     * while ours was next makes us the head (nobody was ahead of it, newcomers join behind), so we
+     * lead at once, on ZooKeeper's event thread, without a request. Otherwise read the line right
+     * here, without waiting for the worker, and take the lead if we are first; anything else goes
+     * to the worker. A stale wake-up only costs one read.
      */
     private final class Wakeup implements Watcher {
         private final Node watching;
@@ -612,6 +675,13 @@ public final class Candidate implements ConnectionStateListener {
         @Override
         public void process(WatchedEvent event) {
             if (event.getType() == Event.EventType.None || node != watching) {
+                return;
+            }
+            if (event.getType() == Event.EventType.NodeDeleted && watching.predecessorIsHead
+                    && event.getPath() != null && event.getPath().equals(watching.watchedPredecessor)) {
+                // our own node's watch was set before this one: had our node been deleted, we would
+                // have heard so first and node would no longer be watching (lead() checks)
+                lead(watching);
                 return;
             }
             try {
@@ -629,6 +699,22 @@ public final class Candidate implements ConnectionStateListener {
                     submit(Candidate.this::evaluate);
                 }).forPath(electionPath);
             } catch (Exception e) {
+                submit(Candidate.this::evaluate);
+            }
+        }
+    }
+
+    /** Fires when the head of the line changes while we are close behind it: read the line again. */
+    private final class HeadWatch implements Watcher {
+        private final Node watching;
+
+        HeadWatch(Node watching) {
+            this.watching = watching;
+        }
+
+        @Override
+        public void process(WatchedEvent event) {
+            if (event.getType() != Event.EventType.None && node == watching) {
                 submit(Candidate.this::evaluate);
             }
         }
