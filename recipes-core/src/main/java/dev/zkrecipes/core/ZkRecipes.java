@@ -149,7 +149,7 @@ public final class ZkRecipes implements AutoCloseable {
         while (true) {
             long now = System.nanoTime();
             if (now - deadline >= 0) {
-                return curator.getZookeeperClient().isConnected();
+                return curator.getZookeeperClient().isConnected() && (sasl == null || sasl.authenticated());
             }
             long until = deadline;
             if (diagnosis != null && diagnosis.nextCheckNanos() - deadline < 0) {
@@ -447,8 +447,11 @@ public final class ZkRecipes implements AutoCloseable {
          * {@code sasl:<user or principal>}, shared parents open to every identity.
          *
          * <p>Connection loss: every reconnect and every new session logs in again with the same
-         * settings. A login the ensemble refuses is final (ZooKeeper's client stops connecting):
-         * {@link ZkRecipes#awaitConnected(Duration)} throws {@link NotAuthorizedException} then.
+         * settings. {@link ZkRecipes#awaitConnected(Duration)} returns true only once the current
+         * connection is logged in, and throws {@link NotAuthorizedException} when its login failed: a
+         * refusal by the ensemble (wrong password, unknown user, no SASL there) is final for this
+         * client; a login that fails in the client (its JAAS section gone) is tried again on the
+         * next reconnect.
          *
          * @throws IllegalStateException if called twice
          */
@@ -516,12 +519,19 @@ public final class ZkRecipes implements AutoCloseable {
             if (digestUser != null || sasl != null || recipeAcl != null) {
                 b.aclProvider(new RecipeAcl(namespace, recipeAcl));
             }
-            ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
-            ZkRecipes zk = new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis, saslWatch, connectString);
-            if (meterRegistry != null) {
-                RecipeMetrics.register(zk, MicrometerMetrics.create(meterRegistry, zk.curator));
+            try {
+                ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
+                ZkRecipes zk = new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis, saslWatch, connectString);
+                if (meterRegistry != null) {
+                    RecipeMetrics.register(zk, MicrometerMetrics.create(meterRegistry, zk.curator));
+                }
+                return zk;
+            } catch (RuntimeException e) {
+                if (saslWatch != null) {
+                    saslWatch.close();  // the in-memory login must not outlive a client never built
+                }
+                throw e;
             }
-            return zk;
         }
 
         private static int millis(Duration d, Duration dflt) {

@@ -20,7 +20,7 @@ import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A standalone ZooKeeper server, in a child JVM, that requires SASL {@code DIGEST-MD5}
- * authentication from every client, with the users and passwords given to {@link #start}:
+ * authentication from every client, with the users and passwords given to {@link #start(Path, Map)}:
  * <pre>{@code
  * try (SaslZkServer server = SaslZkServer.start(tempDir, Map.of("alice", "alice-pw"))) {
  *     ... server.connectString() ...
@@ -44,6 +44,11 @@ import org.awaitility.core.ConditionTimeoutException;
  * session, and the next request fails the same way. There is no {@code AuthFailed} and no
  * {@code Expired} event.
  *
+ * <p>{@link #stop()} and {@link #start()} (or {@link #restart()}) take the server down and bring it
+ * back on the same port and data, as an ensemble that restarts: sessions and their nodes survive,
+ * and each client must log in again on its new connection. {@link #users(Map)} changes the users
+ * the next start accepts.
+ *
  * <p>The child's standard output and error go to {@link #logFile()}, with the command line at the
  * top; ZooKeeper logs there at INFO. A JVM shutdown hook kills the child if the test JVM exits
  * without {@link #close()}; a test JVM killed with {@code SIGKILL} leaves it running.
@@ -62,17 +67,22 @@ public final class SaslZkServer implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final int LOG_TAIL_LINES = 40;
 
-    private final Process process;
+    private final List<String> command;
+    private final Path jaasFile;
     private final int port;
     private final Path logFile;
-    private final Thread shutdownHook;
+    /** The running child; null while {@link #stop() stopped}. Guarded by {@code this}. */
+    private Process process;
+    private Thread shutdownHook;
+    /** The last child, for {@link #process()} while stopped. */
+    private Process lastProcess;
     private boolean closed;
 
-    private SaslZkServer(Process process, int port, Path logFile, Thread shutdownHook) {
-        this.process = process;
+    private SaslZkServer(List<String> command, Path jaasFile, int port, Path logFile) {
+        this.command = List.copyOf(command);
+        this.jaasFile = jaasFile;
         this.port = port;
         this.logFile = logFile;
-        this.shutdownHook = shutdownHook;
     }
 
     /**
@@ -113,35 +123,114 @@ public final class SaslZkServer implements AutoCloseable {
         command.add("org.apache.zookeeper.server.ZooKeeperServerMain");
         command.add(config.toString());
 
-        Process process;
         try {
             Files.writeString(log, "# " + String.join(" ", command) + System.lineSeparator());
-            process = new ProcessBuilder(command)
-                    .directory(dir.toFile())
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + log, e);
+        }
+        SaslZkServer server = new SaslZkServer(command, jaas, port, log);
+        server.launch();
+        return server;
+    }
+
+    /** Starts a child on this server's port, data and configuration, and waits until it serves. */
+    private synchronized void launch() {
+        Process child;
+        try {
+            child = new ProcessBuilder(command)
+                    .directory(logFile.getParent().toFile())
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start a child JVM for a SASL ZooKeeper server", e);
         }
-        Thread hook = new Thread(process::destroyForcibly, "sasl-zk-server-killer-" + process.pid());
+        Thread hook = new Thread(child::destroyForcibly, "sasl-zk-server-killer-" + child.pid());
         Runtime.getRuntime().addShutdownHook(hook);
-        SaslZkServer server = new SaslZkServer(process, port, log, hook);
+        process = child;
+        lastProcess = child;
+        shutdownHook = hook;
 
         try {
+            // the port is free once the previous child is gone; a new child may need a moment to bind it
             await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(100))
-                    .until(() -> !process.isAlive() || "standalone".equals(ZkServers.mode(port)));
+                    .until(() -> !child.isAlive() || "standalone".equals(ZkServers.mode(port)));
         } catch (ConditionTimeoutException e) {
-            server.close();
+            close();
             throw new IllegalStateException("the SASL ZooKeeper server on port " + port + " did not serve within "
-                    + START_TIMEOUT.toSeconds() + " s; end of " + log + ":\n" + server.logTail(), e);
+                    + START_TIMEOUT.toSeconds() + " s; end of " + logFile + ":\n" + logTail(), e);
         }
-        if (!process.isAlive()) {
-            server.close();
-            throw new IllegalStateException("the SASL ZooKeeper server exited with " + process.exitValue()
-                    + " while starting; end of " + log + ":\n" + server.logTail());
+        if (!child.isAlive()) {
+            close();
+            throw new IllegalStateException("the SASL ZooKeeper server exited with " + child.exitValue()
+                    + " while starting; end of " + logFile + ":\n" + logTail());
         }
-        return server;
+    }
+
+    /**
+     * Stops the server (as {@link #close()} does) but keeps its port, data directory (sessions and
+     * nodes) and configuration, for {@link #start()}: a server that goes down and comes back. Does
+     * nothing if it is already stopped.
+     *
+     * @throws IllegalStateException if closed
+     */
+    public synchronized void stop() {
+        if (closed) {
+            throw new IllegalStateException("the SASL ZooKeeper server is closed");
+        }
+        kill();
+    }
+
+    /**
+     * Starts a {@link #stop() stopped} server again on the same port, data and configuration (the
+     * users as last {@link #users set}), and waits up to 30 s until it serves. Sessions that the
+     * server knew come back with it and expire after their timeout unless their clients return.
+     *
+     * @throws IllegalStateException if it is running or closed, or does not serve in time
+     */
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("the SASL ZooKeeper server is closed");
+        }
+        if (process != null) {
+            throw new IllegalStateException("the SASL ZooKeeper server on port " + port + " is running: stop() it first");
+        }
+        appendToLog("# restarted on port " + port);
+        launch();
+    }
+
+    /** {@link #stop()} then {@link #start()}: the same port, data and configuration. */
+    public synchronized void restart() {
+        stop();
+        start();
+    }
+
+    /**
+     * Replaces the users the server accepts (its JAAS {@code Server} section) from its next
+     * {@link #start()} on: a password changed or a user removed at the server while clients run.
+     */
+    public synchronized void users(Map<String, String> usersAndPasswords) {
+        if (usersAndPasswords.isEmpty()) {
+            throw new IllegalArgumentException("at least one user is needed");
+        }
+        try {
+            Files.writeString(jaasFile, serverSection(usersAndPasswords));
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + jaasFile, e);
+        }
+    }
+
+    /** Whether the server is running (started and neither stopped nor closed). */
+    public synchronized boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
+    private void appendToLog(String line) {
+        try {
+            Files.writeString(logFile, line + System.lineSeparator(), java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException ignored) {
+            // the log is for people; a line missing from it changes nothing
+        }
     }
 
     private static void writeConfig(Path config, Path dataDir, int port) throws IOException {
@@ -211,9 +300,9 @@ public final class SaslZkServer implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    /** The child JVM, for tests that check it is gone after {@link #close()}. */
-    public ProcessHandle process() {
-        return process.toHandle();
+    /** The (last) child JVM, for tests that check it is gone after {@link #close()}. */
+    public synchronized ProcessHandle process() {
+        return lastProcess.toHandle();
     }
 
     /** Where the child's standard output and error go. */
@@ -222,8 +311,8 @@ public final class SaslZkServer implements AutoCloseable {
     }
 
     /**
-     * Stops the child JVM ({@code SIGTERM}, then {@code SIGKILL} after 10 s) and waits until it is
-     * gone. Calling it again does nothing.
+     * Stops the child JVM ({@code SIGTERM}, then {@code SIGKILL} after 10 s) for good and waits until
+     * it is gone. Calling it again does nothing.
      */
     @Override
     public synchronized void close() {
@@ -231,14 +320,24 @@ public final class SaslZkServer implements AutoCloseable {
             return;
         }
         closed = true;
+        kill();
+    }
+
+    /** Ends the running child, if any, and waits until it is gone. */
+    private void kill() {
+        Process child = process;
+        if (child == null) {
+            return;
+        }
+        process = null;
         try {
-            process.destroy();
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            child.destroy();
+            if (!child.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                child.destroyForcibly();
+                child.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            child.destroyForcibly();
             Thread.currentThread().interrupt();
         } finally {
             try {

@@ -15,8 +15,10 @@ public final class SaslWatch {
 
     private final String who;
     private final String ownSection;
-    private boolean failed;
-    private boolean authenticated;
+    /** The login of the current connection: unknown until ZooKeeper says, again after every disconnect. */
+    private enum Login { PENDING, OK, FAILED }
+
+    private Login login = Login.PENDING;
 
     /**
      * @param who what the login is, for messages ({@code SaslConfig.toString()}: no password)
@@ -35,45 +37,54 @@ public final class SaslWatch {
             }
             Watcher.Event.KeeperState state = event.getWatchedEvent().getState();
             synchronized (this) {
-                if (state == Watcher.Event.KeeperState.AuthFailed) {
-                    failed = true;
-                } else if (state == Watcher.Event.KeeperState.SaslAuthenticated) {
-                    authenticated = true;
+                switch (state) {
+                    case AuthFailed -> login = Login.FAILED;
+                    case SaslAuthenticated -> login = Login.OK;
+                    // every new connection logs in again. Not reset on SyncConnected: a login that
+                    // fails in the client itself says AuthFailed before the connection comes up
+                    case Disconnected, Expired -> login = Login.PENDING;
+                    default -> { }
                 }
                 notifyAll();
             }
         });
     }
 
-    /** Whether the ensemble refused the login (or the login itself failed) since the client started. */
+    /** Whether the login of the current connection failed (refused by the ensemble, or in the client). */
     public synchronized boolean failed() {
-        return failed;
+        return login == Login.FAILED;
+    }
+
+    /** Whether the current connection is logged in. */
+    public synchronized boolean authenticated() {
+        return login == Login.OK;
     }
 
     /**
-     * Waits up to {@code nanos} for the first login's outcome: ZooKeeper grants the session before
-     * the SASL exchange, so a connected client is not yet an authenticated one.
+     * Waits up to {@code nanos} for the current connection's login to be known: ZooKeeper grants the
+     * session before the SASL exchange, so a connected client is not yet an authenticated one.
      *
-     * @return true once authenticated; false if refused (see {@link #failed()}) or not known in time
+     * @return true once authenticated; false if it failed (see {@link #failed()}) or is not known in time
      */
     public synchronized boolean awaitAuthenticated(long nanos) throws InterruptedException {
         long until = System.nanoTime() + nanos;
-        while (!authenticated && !failed) {
+        while (login == Login.PENDING) {
             long left = until - System.nanoTime();
             if (left <= 0) {
                 return false;
             }
             TimeUnit.NANOSECONDS.timedWait(this, left);
         }
-        return authenticated && !failed;
+        return login == Login.OK;
     }
 
     /** What to tell the caller once {@link #failed()}. */
     public String message(String connectString) {
-        return "SASL authentication (" + who + ") to " + connectString + " failed: the ensemble refused the credentials,"
-                + " or the client could not log in (for a JAAS section: its login module failed). Check the user and"
-                + " password against the servers' JAAS Server section, or the client's JAAS section; the client does"
-                + " not retry with the same credentials";
+        return "SASL authentication (" + who + ") to " + connectString + " failed: the ensemble refused the credentials"
+                + " (or has no SASL), or the client could not log in (a JAAS section missing, its login module failing)."
+                + " Check the user and password against the servers' JAAS Server section, or the client's JAAS section."
+                + " A refusal by the ensemble is final for this client; a login that failed in the client is tried again"
+                + " on the next reconnect";
     }
 
     /** Forgets the client's own JAAS section. */
