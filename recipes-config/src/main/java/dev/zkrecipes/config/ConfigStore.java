@@ -120,7 +120,7 @@ public final class ConfigStore implements AutoCloseable {
         this.maxPayload = zk.maxPayloadBytes();
         this.refusals = new LocalCopy.Refusals("config store '" + name + "' (" + path + ")");
         this.cache = LocalCopy.build(curator, path, refusals, CuratorCache.Options.SINGLE_NODE_CACHE);
-        this.callbacks = new SerialExecutor("config-" + name);
+        this.callbacks = SerialExecutor.forCallbacks("config-" + name, zk.curator());
         this.lifecycle = new Lifecycle("ConfigStore('" + name + "')");
     }
 

@@ -123,7 +123,7 @@ public final class FileMetadataStore implements AutoCloseable {
         this.base = RecipePaths.fs(name);
         this.refusals = new LocalCopy.Refusals("file store '" + name + "' (" + base + ")");
         this.cache = LocalCopy.build(curator, base, refusals);
-        this.callbacks = new SerialExecutor("fs-" + name);
+        this.callbacks = SerialExecutor.forCallbacks("fs-" + name, zk.curator());
         this.lifecycle = new Lifecycle("FileMetadataStore('" + name + "')");
     }
 

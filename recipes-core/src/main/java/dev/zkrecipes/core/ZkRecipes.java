@@ -15,6 +15,7 @@ import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.SaslLogins;
 import dev.zkrecipes.core.internal.SaslWatch;
+import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -245,6 +246,8 @@ public final class ZkRecipes implements AutoCloseable {
         closeAll(ClientRecipes.takeAll(this));
         if (owned) {
             curator.close();
+            // the recipes are closed and the connection with them: their threads go too
+            SerialExecutor.closePools(curator);
         }
         if (sasl != null) {
             sasl.close();

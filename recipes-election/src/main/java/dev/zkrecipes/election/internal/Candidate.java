@@ -130,8 +130,8 @@ public final class Candidate implements ConnectionStateListener {
         this.participantId = participantId;
         this.payload = payload;
         this.listener = listener;
-        this.worker = new SerialExecutor("election-" + electionName);
-        this.callbacks = new SerialExecutor("election-" + electionName + "-listener");
+        this.worker = SerialExecutor.forWork("election-" + electionName, curator);
+        this.callbacks = SerialExecutor.forCallbacks("election-" + electionName + "-listener", curator);
     }
 
     /** Joins the election: from now on the participant holds a node whenever it has a session. */

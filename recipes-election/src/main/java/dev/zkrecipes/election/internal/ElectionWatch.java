@@ -49,8 +49,8 @@ public final class ElectionWatch implements ConnectionStateListener {
         this.curator = curator;
         this.electionName = electionName;
         this.electionPath = electionPath;
-        this.worker = new SerialExecutor("observer-" + electionName);
-        this.callbacks = new SerialExecutor("observer-" + electionName + "-listener");
+        this.worker = SerialExecutor.forWork("observer-" + electionName, curator);
+        this.callbacks = SerialExecutor.forCallbacks("observer-" + electionName + "-listener", curator);
         this.wakeup = event -> {
             if (event.getType() != Watcher.Event.EventType.None) {
                 worker.execute(this::refresh);

@@ -43,7 +43,7 @@ public final class HolderRegistry implements ConnectionStateListener {
 
     public synchronized void addListener(LockListener listener) {
         if (callbacks == null) {
-            callbacks = new SerialExecutor("lock-" + name + "-listener");
+            callbacks = SerialExecutor.forCallbacks("lock-" + name + "-listener", curator);
         }
         listeners.add(listener);
     }

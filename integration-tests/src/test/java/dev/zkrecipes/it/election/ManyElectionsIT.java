@@ -1,0 +1,104 @@
+package dev.zkrecipes.it.election;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.election.LeaderElector;
+import dev.zkrecipes.election.Leadership;
+import dev.zkrecipes.election.LeadershipListener;
+import dev.zkrecipes.election.RevocationReason;
+import dev.zkrecipes.testing.Clients;
+import dev.zkrecipes.testing.EmbeddedZk;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Hundreds of elections on one client cost a bounded number of threads, and a listener that blocks
+ * in one election does not hold up another election's hand-off.
+ */
+class ManyElectionsIT {
+
+    @RegisterExtension
+    static final EmbeddedZk zk = EmbeddedZk.server();
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Test
+    void threeHundredElectionsOnOneClientRunOnABoundedNumberOfThreads() throws Exception {
+        java.util.Set<Thread> before = java.util.Set.copyOf(Thread.getAllStackTraces().keySet());
+        int threadsBefore = Thread.activeCount();
+        ZkRecipes client = Clients.connect(zk.connectString());
+        List<LeaderElector> electors = new ArrayList<>();
+        try (client) {
+            for (int i = 0; i < 300; i++) {
+                LeaderElector e = LeaderElector.builder(client, "many/e" + i).participantId("p").listener(new LeadershipListener() {
+                    @Override
+                    public void elected(Leadership term) {
+                    }
+
+                    @Override
+                    public void revoked(Leadership term, RevocationReason reason) {
+                    }
+                }).build();
+                e.start();
+                electors.add(e);
+            }
+            for (LeaderElector e : electors) {
+                assertThat(e.awaitLeadership(WAIT)).isPresent();
+            }
+            // the client's own threads and its two pools (16 + 16 at most), not one per elector
+            assertThat(Thread.activeCount() - threadsBefore).isLessThan(48);
+        }
+        // closing the client ends them all
+        // (the embedded server's own connection workers, made for the new client, stay)
+        org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+                .filteredOn(t -> t.isAlive() && !before.contains(t) && !t.getName().startsWith("NIOWorkerThread") && !t.getName().startsWith("awaitility"))
+                .extracting(Thread::getName).isEmpty());
+    }
+
+    @Test
+    void aListenerThatBlocksInOneElectionDoesNotDelayAnotherElectionsHandOff() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ZkRecipes slowClient = Clients.connect(zk.connectString());
+        ZkRecipes a = Clients.connect(zk.connectString());
+        ZkRecipes b = Clients.connect(zk.connectString());
+        try (slowClient; a; b) {
+            LeaderElector slow = LeaderElector.builder(slowClient, "blocking-listener").participantId("slow")
+                    .listener(new LeadershipListener() {
+                        @Override
+                        public void elected(Leadership term) {
+                            try {
+                                release.await(20, TimeUnit.SECONDS);  // a listener stuck in user code
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+
+                        @Override
+                        public void revoked(Leadership term, RevocationReason reason) {
+                        }
+                    }).build();
+            slow.start();
+            assertThat(slow.awaitLeadership(WAIT)).isPresent();
+
+            LeaderElector first = LeaderElector.builder(a, "unrelated").participantId("a").build();
+            LeaderElector second = LeaderElector.builder(b, "unrelated").participantId("b").build();
+            first.start();
+            assertThat(first.awaitLeadership(WAIT)).isPresent();
+            second.start();
+            long resigned = System.nanoTime();
+            first.resign();
+            first.close();
+            assertThat(second.awaitLeadership(Duration.ofSeconds(5))).as("the unrelated hand-off").isPresent();
+            assertThat(Duration.ofNanos(System.nanoTime() - resigned)).isLessThan(Duration.ofSeconds(5));
+            second.close();
+            release.countDown();
+            slow.close();
+        }
+    }
+}
