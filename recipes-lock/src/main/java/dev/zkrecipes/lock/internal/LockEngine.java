@@ -62,6 +62,8 @@ public final class LockEngine {
     private final String parentPath;
     private final String description;
     private final HolderRegistry registry;
+    /** This lock's node is known to exist (an acquire here succeeded): no need to make it alongside. */
+    private volatile boolean lineKnown;
 
     public LockEngine(CuratorFramework curator, String parentPath, String description, HolderRegistry registry) {
         this.curator = curator;
@@ -355,6 +357,13 @@ public final class LockEngine {
      * {@code deadline}. A create the caller stops waiting for deletes its node when it lands.
      */
     private Created createAndList(String prefix, byte[] payload, Deadline deadline) throws Exception {
+        if (!lineKnown) {
+            // First use here, maybe of a new name: make the lock's node in the same round trip, ahead
+            // of ours, instead of finding it missing and creating parents segment by segment after.
+            // An existing node (or one we may not create) fails this alone; ours is created below
+            // either way, and Curator still creates any missing parent when it has to.
+            Background.send(cb -> curator.create().withMode(CreateMode.CONTAINER).inBackground(cb).forPath(parentPath));
+        }
         CompletableFuture<CuratorEvent> create = Background.send(cb -> curator.create().creatingParentContainersIfNeeded()
                 .withProtection().withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(cb)
                 .forPath(ZKPaths.makePath(parentPath, prefix), payload));
@@ -385,6 +394,7 @@ public final class LockEngine {
                 return new Created(null, null);
             }
         }
+        lineKnown = true;
         Mine mine = new Mine(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), stat.getEphemeralOwner());
         List<String> children = null;
         if (listed.getResultCode() == 0 && listed.getChildren().contains(mine.name())) {
