@@ -100,6 +100,12 @@ public final class Candidate implements ConnectionStateListener {
         volatile boolean predecessorIsHead;
         /** The head of the line, watched too while we are close behind it; null when not. */
         volatile String watchedHead;
+        /**
+         * Our own node's watch is registered on the server (its read answered) and has not fired
+         * since, nor has the connection changed: until then, a delete of our node may be unheard,
+         * and the hand-off without a read must not be taken.
+         */
+        volatile boolean ownWatchArmed;
 
         Node(String path, long czxid, long sessionId) {
             this.path = path;
@@ -385,9 +391,17 @@ public final class Candidate implements ConnectionStateListener {
                 current.watchedPredecessor = predecessor;
                 current.predecessorIsHead = next;
                 curator.getData().usingWatcher(current.predecessorWatch).forPath(predecessor);
+                if (node != current) {
+                    // we left while this read was on its way (close() took back what it knew of)
+                    releaseWatchers(current);
+                }
                 return;
             } catch (KeeperException.NoNodeException gone) {
                 // the predecessor left between the two reads: look again
+                if (node != current) {
+                    releaseWatchers(current);
+                    return;
+                }
             }
         }
     }
@@ -397,7 +411,10 @@ public final class Candidate implements ConnectionStateListener {
         current.watchedHead = head;
         try {
             curator.getData().usingWatcher(current.headWatch).inBackground((c, event) -> {
-                if (event.getResultCode() == KeeperException.Code.NONODE.intValue() && node == current) {
+                if (node != current) {
+                    // we left while the watch was being set: take it back
+                    Watches.removeLocally(curator, current.headWatch, head);
+                } else if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
                     submit(this::evaluate);
                 }
             }).forPath(head);
@@ -457,6 +474,13 @@ public final class Candidate implements ConnectionStateListener {
             curator.getData().usingWatcher(current.ownWatch).inBackground((c, event) -> {
                 if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
                     ownNodeGone(current);
+                } else if (node != current) {
+                    // we left (or replaced the node) while the watch was being set: take it back
+                    Watches.removeLocally(curator, current.ownWatch, current.path);
+                } else if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+                    // ZooKeeper answers in order: from here on, a delete of our node is heard
+                    // before anything that happens after it, the leader's delete included
+                    current.ownWatchArmed = true;
                 }
             }).forPath(current.path);
         } catch (Exception e) {
@@ -677,10 +701,10 @@ public final class Candidate implements ConnectionStateListener {
             if (event.getType() == Event.EventType.None || node != watching) {
                 return;
             }
-            if (event.getType() == Event.EventType.NodeDeleted && watching.predecessorIsHead
+            if (event.getType() == Event.EventType.NodeDeleted && watching.predecessorIsHead && watching.ownWatchArmed
                     && event.getPath() != null && event.getPath().equals(watching.watchedPredecessor)) {
-                // our own node's watch was set before this one: had our node been deleted, we would
-                // have heard so first and node would no longer be watching (lead() checks)
+                // our own node's watch is armed and was set before this one: had our node been
+                // deleted, we would have heard so first and node would no longer be watching
                 lead(watching);
                 return;
             }
@@ -730,6 +754,9 @@ public final class Candidate implements ConnectionStateListener {
 
         @Override
         public void process(WatchedEvent event) {
+            // fired (a one-time watch), or the connection changed (events replayed after a
+            // reconnect come in no particular order): not armed until set again and answered
+            watching.ownWatchArmed = false;
             if (event.getType() == Event.EventType.None || node != watching) {
                 return;
             }
