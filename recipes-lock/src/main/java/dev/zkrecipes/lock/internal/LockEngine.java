@@ -369,11 +369,7 @@ public final class LockEngine {
                 .forPath(ZKPaths.makePath(parentPath, prefix), payload));
         CompletableFuture<CuratorEvent> list = Background.send(cb -> curator.getChildren().inBackground(cb).forPath(parentPath));
         CuratorEvent created;
-        CuratorEvent listed;
         try {
-            // The read's answer first: ZooKeeper answers in order, so the create's is in by then and
-            // the caller wakes once, not once per answer (each wake-up is a thread hand-off).
-            listed = Background.await(deadline, list);
             created = Background.succeeded(Background.await(deadline, create));
         } catch (InterruptedException | TimeoutException e) {
             deleteWhenCreated(create);
@@ -397,10 +393,16 @@ public final class LockEngine {
         lineKnown = true;
         Mine mine = new Mine(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), stat.getEphemeralOwner());
         List<String> children = null;
-        if (listed.getResultCode() == 0 && listed.getChildren().contains(mine.name())) {
-            children = listed.getChildren();
+        try {
+            CuratorEvent listed = Background.await(deadline, list);
+            if (listed.getResultCode() == 0 && listed.getChildren().contains(mine.name())) {
+                children = listed.getChildren();
+            }
+            // otherwise the read overtook the create (Curator retried the create): read again
+        } catch (InterruptedException | TimeoutException e) {
+            deleteInBackground(path);
+            throw e;
         }
-        // otherwise the read overtook the create (Curator retried the create): read again
         return new Created(mine, children);
     }
 
