@@ -13,13 +13,17 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 
 /**
@@ -202,6 +206,7 @@ public final class LoopbackProxy implements AutoCloseable {
     private volatile LostReply armed;
 
     /** Orders the stall* and release* calls; taken before a connection's lock, never after. */
+    private final Map<Integer, LongAdder> requestsSeen = new ConcurrentHashMap<>();
     private final Object stallLock = new Object();
     private volatile Stall stall;
     private long stallGenerations;
@@ -247,6 +252,17 @@ public final class LoopbackProxy implements AutoCloseable {
             blackholed = false;
             flow.notifyAll();
         }
+    }
+
+    /**
+     * How many requests of each {@link Opcodes opcode} clients have sent through this proxy so far,
+     * on every connection (pings included, as {@link Opcodes#PING}; the connect request is not
+     * counted): e.g. to check that idle recipes send nothing but pings.
+     */
+    public Map<Integer, Long> requestsSeen() {
+        Map<Integer, Long> seen = new TreeMap<>();
+        requestsSeen.forEach((opcode, n) -> seen.put(opcode, n.sum()));
+        return seen;
     }
 
     public boolean isBlackholed() {
@@ -608,6 +624,7 @@ public final class LoopbackProxy implements AutoCloseable {
             int xid = hasHeader ? header.getInt() : 0;
             int opcode = hasHeader ? header.getInt() : 0;
             if (hasHeader) {
+                requestsSeen.computeIfAbsent(opcode, o -> new LongAdder()).increment();
                 pickForLostReply(xid, opcode);
             }
             Stall s = stall;

@@ -48,13 +48,16 @@ class ClientCloseIT {
     void closingTheClientEndsItsElectorsObserversStoresAndConsumers() throws Exception {
         ZkRecipes client = Clients.connect(zk.connectString(), Duration.ofSeconds(30));
         List<RevocationReason> revoked = new CopyOnWriteArrayList<>();
+        java.util.Set<Thread> callbackThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
         LeaderElector elector = LeaderElector.builder(client, "close-all").participantId("a").listener(new LeadershipListener() {
             @Override
             public void elected(Leadership term) {
+                callbackThreads.add(Thread.currentThread());
             }
 
             @Override
             public void revoked(Leadership term, RevocationReason reason) {
+                callbackThreads.add(Thread.currentThread());
                 revoked.add(reason);
             }
         }).build();
@@ -80,7 +83,10 @@ class ClientCloseIT {
         assertThatThrownBy(observer::currentLeader).isInstanceOf(IllegalStateException.class);
         assertThat(elector.isLeader()).isFalse();
         assertThatThrownBy(elector::participants).isInstanceOf(IllegalStateException.class);
-        await().atMost(WAIT).until(() -> threadsNamed("election-close-all") == 0 && threadsNamed("zkr-queue-close-all") == 0);
+        await().atMost(WAIT).until(() -> threadsNamed("zkr-election-close-all") == 0 && threadsNamed("zkr-queue-close-all") == 0);
+        // the client's pool threads that ran its recipes' callbacks end with it
+        assertThat(callbackThreads).isNotEmpty();
+        await().atMost(WAIT).until(() -> callbackThreads.stream().noneMatch(Thread::isAlive));
     }
 
     @Test

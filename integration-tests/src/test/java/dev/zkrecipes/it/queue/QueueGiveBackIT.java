@@ -471,10 +471,10 @@ class QueueGiveBackIT {
         faulting.set(false);
 
         await("every task handled and acknowledged").atMost(Duration.ofSeconds(25)).until(
-                () -> deliveries.stream().map(Delivery::id).collect(Collectors.toSet()).containsAll(ids)
+                () -> snapshot(deliveries).stream().map(Delivery::id).collect(Collectors.toSet()).containsAll(ids)
                         && operator.size() == 0);
         subs.forEach(s -> closeWithin(s, Duration.ofSeconds(10)));
-        List<Delivery> all = List.copyOf(deliveries);
+        List<Delivery> all = snapshot(deliveries);
         Map<String, Long> dups = all.stream().collect(Collectors.groupingBy(Delivery::id, Collectors.counting()))
                 .entrySet().stream().filter(e -> e.getValue() > 1)
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
@@ -486,5 +486,12 @@ class QueueGiveBackIT {
             assertThat(operator.claims()).isEmpty();
             assertThat(operator.peek(10)).isEmpty();
         });
+    }
+
+    /** A copy of a synchronized list, taken under its lock (its handlers still add to it). */
+    private static <T> List<T> snapshot(List<T> synchronizedList) {
+        synchronized (synchronizedList) {
+            return List.copyOf(synchronizedList);
+        }
     }
 }

@@ -42,41 +42,95 @@ class SerialExecutorTest {
     }
 
     @Test
-    void oneRecipesTasksNeverOverlapAndManyRecipesShareABoundedPool() throws Exception {
-        int recipes = 100;
-        CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch started = new CountDownLatch(SerialExecutor.MAX_CALLBACK_THREADS);
-        CountDownLatch finished = new CountDownLatch(recipes * 2);
-        Set<String> threads = ConcurrentHashMap.newKeySet();
+    void aBurstOfManyRecipesRunsOnABoundedPoolAndOneRecipesTasksNeverOverlap() throws Exception {
+        int recipes = 1000;
+        CountDownLatch finished = new CountDownLatch(recipes * 3);
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
         AtomicInteger overlaps = new AtomicInteger();
-        List<SerialExecutor> executors = new ArrayList<>();
         for (int i = 0; i < recipes; i++) {
-            SerialExecutor e = SerialExecutor.forCallbacks("r" + i, client);
-            executors.add(e);
+            SerialExecutor e = SerialExecutor.forCallbacks("burst" + i, client);
             AtomicInteger inside = new AtomicInteger();
-            for (int k = 0; k < 2; k++) {
+            for (int k = 0; k < 3; k++) {
                 e.execute(() -> {
                     if (inside.incrementAndGet() > 1) {
                         overlaps.incrementAndGet();
                     }
-                    threads.add(Thread.currentThread().getName() + "@" + System.identityHashCode(Thread.currentThread()));
-                    started.countDown();
-                    try {
-                        release.await(10, TimeUnit.SECONDS);
-                    } catch (InterruptedException ex) {
-                        Thread.currentThread().interrupt();
-                    }
+                    threads.add(Thread.currentThread());
                     inside.decrementAndGet();
                     finished.countDown();
                 });
             }
         }
-        // blocked tasks hold every thread of the pool, and no more threads are made for the rest
-        await(started);
-        assertThat(liveThreadsNamed("zkr-r")).isEqualTo(SerialExecutor.MAX_CALLBACK_THREADS);
-        release.countDown();
         await(finished);
         assertThat(overlaps.get()).as("tasks of one recipe running at once").isZero();
+        assertThat(threads).as("threads that ran 3,000 quick callbacks of 1,000 recipes")
+                .hasSizeLessThanOrEqualTo(SerialExecutor.MAX_CALLBACK_THREADS);
+        SerialExecutor.closePools(client);
+    }
+
+    @Test
+    void listenersThatBlockCostThreadsNeverAnotherRecipesCallback() throws Exception {
+        int blocked = SerialExecutor.MAX_CALLBACK_THREADS + 4;
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch allBlocked = new CountDownLatch(blocked);
+        for (int i = 0; i < blocked; i++) {
+            SerialExecutor.forCallbacks("blocked" + i, client).execute(() -> {
+                allBlocked.countDown();
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        CountDownLatch other = new CountDownLatch(1);
+        SerialExecutor.forCallbacks("revoked-of-another-recipe", client).execute(other::countDown);
+        try {
+            // the pool grows once it is stuck: every blocked listener and the other recipe's callback run
+            await(allBlocked);
+            await(other);
+        } finally {
+            release.countDown();
+        }
+        SerialExecutor.closePools(client);
+    }
+
+    @Test
+    void closingTheClientsPoolsStillRunsEveryTaskAlreadySubmitted() throws Exception {
+        SerialExecutor executor = SerialExecutor.forCallbacks("backlog", client);
+        CountDownLatch gate = new CountDownLatch(1);
+        List<Integer> ran = new CopyOnWriteArrayList<>();
+        executor.execute(() -> {
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        for (int i = 0; i < 200; i++) {
+            int n = i;
+            executor.execute(() -> ran.add(n));
+        }
+        CountDownLatch last = new CountDownLatch(1);
+        executor.execute(last::countDown);
+        SerialExecutor.closePools(client);
+        gate.countDown();
+        await(last);
+        assertThat(ran).hasSize(200).isSorted();
+    }
+
+    @Test
+    void anInterruptLeftByOneTaskDoesNotReachTheNext() throws Exception {
+        SerialExecutor executor = SerialExecutor.forWork("interrupting", client);
+        AtomicInteger interruptedLater = new AtomicInteger(-1);
+        CountDownLatch done = new CountDownLatch(1);
+        executor.execute(() -> Thread.currentThread().interrupt());
+        executor.execute(() -> {
+            interruptedLater.set(Thread.currentThread().isInterrupted() ? 1 : 0);
+            done.countDown();
+        });
+        await(done);
+        assertThat(interruptedLater.get()).isZero();
         SerialExecutor.closePools(client);
     }
 
@@ -110,6 +164,11 @@ class SerialExecutorTest {
         SerialExecutor other = SerialExecutor.forWork("other", client);
         SerialExecutor.closePools(client);
         other.execute(() -> {
+            throw new AssertionError("must not run");
+        });
+        // a recipe made after its client closed gets no thread either
+        SerialExecutor late = SerialExecutor.forCallbacks("late", client);
+        late.execute(() -> {
             throw new AssertionError("must not run");
         });
         assertThat(executor.inExecutorThread()).isFalse();

@@ -357,12 +357,13 @@ public final class LockEngine {
      * {@code deadline}. A create the caller stops waiting for deletes its node when it lands.
      */
     private Created createAndList(String prefix, byte[] payload, Deadline deadline) throws Exception {
+        CompletableFuture<CuratorEvent> line = null;
         if (!lineKnown) {
             // First use here, maybe of a new name: make the lock's node in the same round trip, ahead
             // of ours, instead of finding it missing and creating parents segment by segment after.
-            // An existing node (or one we may not create) fails this alone; ours is created below
-            // either way, and Curator still creates any missing parent when it has to.
-            Background.send(cb -> curator.create().withMode(CreateMode.CONTAINER).inBackground(cb).forPath(parentPath));
+            // An existing node fails this alone; ours is created below either way, and Curator still
+            // creates any missing parent when it has to.
+            line = Background.send(cb -> curator.create().withMode(CreateMode.CONTAINER).inBackground(cb).forPath(parentPath));
         }
         CompletableFuture<CuratorEvent> create = Background.send(cb -> curator.create().creatingParentContainersIfNeeded()
                 .withProtection().withMode(CreateMode.EPHEMERAL_SEQUENTIAL).inBackground(cb)
@@ -370,11 +371,17 @@ public final class LockEngine {
         CompletableFuture<CuratorEvent> list = Background.send(cb -> curator.getChildren().inBackground(cb).forPath(parentPath));
         CuratorEvent created;
         try {
-            created = Background.succeeded(Background.await(deadline, create));
+            created = Background.await(deadline, create);
         } catch (InterruptedException | TimeoutException e) {
             deleteWhenCreated(create);
             throw e;
         }
+        if (created.getResultCode() != KeeperException.Code.OK.intValue() && line != null && line.isDone()) {
+            // the lock's node refused for lack of rights, or of a login the ensemble requires, is the
+            // reason to tell (the server may drop the connection after it: ours then only met that)
+            refusedFor(line.join());
+        }
+        Background.succeeded(created);
         String path = created.getName();
         Stat stat = created.getStat();
         if (stat == null || stat.getCzxid() == 0 || stat.getEphemeralOwner() == 0) {
@@ -404,6 +411,15 @@ public final class LockEngine {
             throw e;
         }
         return new Created(mine, children);
+    }
+
+    /** Throws the refusal in {@code reply}, if the ensemble refused it for lack of rights or of a login. */
+    private static void refusedFor(CuratorEvent reply) throws KeeperException {
+        KeeperException.Code code = KeeperException.Code.get(reply.getResultCode());
+        if (code == KeeperException.Code.NOAUTH || code == KeeperException.Code.AUTHFAILED
+                || code == KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH) {
+            throw KeeperException.create(code, reply.getPath());
+        }
     }
 
     /** A create we stopped waiting for: if it lands, its node is deleted at once. */

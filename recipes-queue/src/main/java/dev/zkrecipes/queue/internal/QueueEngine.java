@@ -2,6 +2,7 @@ package dev.zkrecipes.queue.internal;
 
 import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.LeadershipLostException;
+import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.Background;
@@ -11,6 +12,7 @@ import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.SentOnce;
 import dev.zkrecipes.core.internal.SequentialNodes;
+import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.ZkErrors;
 import dev.zkrecipes.queue.ClaimInfo;
@@ -31,7 +33,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ExecutionException;
@@ -108,15 +109,11 @@ public final class QueueEngine {
     private static final long AHEAD_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long SETTLE_DELAY_MILLIS = 1000;
     // Only times the settling; the work itself (blocking calls, bounded by the client's own
-    // timeouts) runs on SETTLE_WORK, at most one task per queue engine, so that a client whose
-    // ensemble is unreachable never delays another client's settling.
+    // timeouts) runs on the client's own work pool, one task at a time per queue engine: a client
+    // whose ensemble is unreachable never delays another client's settling, and thousands of
+    // queues never mean thousands of threads.
     private static final ScheduledExecutorService SETTLER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "zkr-queue-settle-timer");
-        t.setDaemon(true);
-        return t;
-    });
-    private static final ExecutorService SETTLE_WORK = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "zkr-queue-settle");
         t.setDaemon(true);
         return t;
     });
@@ -127,6 +124,7 @@ public final class QueueEngine {
     });
 
     // the idle line; guarded by lineLock
+    private final SerialExecutor settleWork;
     private final Object lineLock = new Object();
     private String waiterNode;
     private long waiterSession;
@@ -150,6 +148,7 @@ public final class QueueEngine {
         this.layout = new Layout(basePath);
         this.bucketSize = bucketSize;
         this.maxAttempts = maxAttempts;
+        this.settleWork = SerialExecutor.forWork("queue-" + queueName + "-settle", curator);
     }
 
     /** True for the names a queue uses for its own nodes ({@code tasks}, {@code dead}, ...). */
@@ -1149,7 +1148,7 @@ public final class QueueEngine {
         if (!settling.compareAndSet(false, true)) {
             return;
         }
-        SETTLER.schedule(() -> SETTLE_WORK.execute(this::settleNow), SETTLE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+        SETTLER.schedule(() -> settleWork.execute(this::settleNow), SETTLE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private void settleNow() {
@@ -1195,6 +1194,10 @@ public final class QueueEngine {
                      | ConnectionLossException e) {
                 // ZooKeeper unreachable: the rest waits for the next call
                 return;
+            } catch (KeeperException.NoAuthException | NotAuthorizedException refused) {
+                // not ours to settle any more (the ACL changed): the session's end settles it
+                LOG.warn("queue '{}': may not settle task {} ({} in doubt): {}; it is left to the session's end",
+                        queueName, d.id(), d.kind(), refused.toString());
             } catch (Exception e) {
                 // this doubt alone cannot be settled now: it must not hold up the others
                 LOG.info("queue '{}': could not settle task {} ({} in doubt) yet: {}", queueName, d.id(), d.kind(), e.toString());
