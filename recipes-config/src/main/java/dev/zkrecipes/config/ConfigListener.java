@@ -5,8 +5,8 @@ import dev.zkrecipes.core.CorruptDataException;
 /**
  * Hears every change of a {@link ConfigStore}, one key at a time, in the order the changes were
  * made; the keys of one atomic {@code putAll} arrive one after the other, after the whole batch is
- * visible to {@code get} and {@code snapshot}. Called on the store's own thread, never on
- * ZooKeeper's; a listener that throws is logged and ignored.
+ * visible to {@code get} and {@code snapshot}. Called one at a time on the client's callback
+ * threads, never on ZooKeeper's; a listener that throws is logged and ignored.
  */
 @FunctionalInterface
 public interface ConfigListener {

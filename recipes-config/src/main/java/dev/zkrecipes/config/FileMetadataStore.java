@@ -602,7 +602,7 @@ public final class FileMetadataStore implements AutoCloseable {
 
     /**
      * Calls {@code listener} for every entry created, updated or deleted at or below {@code path},
-     * from now on, one at a time, in order, on the store's own thread.
+     * from now on, one at a time, in order, on the client's callback threads.
      *
      * @return a handle whose {@code close()} stops the watch
      */

@@ -4,7 +4,8 @@ import java.util.Optional;
 
 /**
  * Hears the leader of an election change, through a {@link LeaderObserver}. Called one at a time,
- * in order, on the observer's own thread; a listener that throws is logged and ignored.
+ * in order, on the client's callback threads, never ZooKeeper's; a listener that throws is logged
+ * and ignored.
  */
 @FunctionalInterface
 public interface LeaderChangeListener {

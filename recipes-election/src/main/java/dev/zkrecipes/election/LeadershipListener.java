@@ -1,9 +1,10 @@
 package dev.zkrecipes.election;
 
 /**
- * Hears a participant's terms begin and end. Callbacks run one at a time, in order, on the
- * elector's own listener thread (never on ZooKeeper's event thread, so blocking here delays only
- * later callbacks of this elector). A callback that throws is logged and ignored.
+ * Hears a participant's terms begin and end. Callbacks run one at a time, in order, on the client's
+ * callback threads (never on ZooKeeper's event thread, so blocking here delays only later callbacks
+ * of this elector; other recipes' callbacks go on, on other threads). A callback that throws is
+ * logged and ignored.
  *
  * <p>Sequence for one term: {@code elected}, then any number of
  * ({@code revoked(CONNECTION_SUSPENDED)}, {@code elected}) pairs while the connection flaps but the

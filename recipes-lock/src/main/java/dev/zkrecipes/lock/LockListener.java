@@ -4,7 +4,7 @@ import dev.zkrecipes.core.FencingToken;
 
 /**
  * Hears the validity of held locks (or permits) change. Called one at a time, in order, on the
- * lock's own thread, never on ZooKeeper's event thread; a listener that throws is logged.
+ * client's callback threads, never on ZooKeeper's event thread; a listener that throws is logged.
  */
 public interface LockListener {
 

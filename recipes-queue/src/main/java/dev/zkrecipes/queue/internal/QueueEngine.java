@@ -1142,7 +1142,8 @@ public final class QueueEngine {
     /**
      * Settles the doubts in a little while even if no consumer refills again (a subscription
      * closed, a poller gone): a claim of ours must not outlive its use for the whole session. Runs
-     * on its own thread, never the sweeper's; tries again while doubts remain and the client lives.
+     * on the client's work pool, never the sweeper's; tries again while doubts remain and the
+     * client lives.
      */
     private void settleSoon() {
         if (!settling.compareAndSet(false, true)) {
