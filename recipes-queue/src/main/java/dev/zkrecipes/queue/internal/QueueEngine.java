@@ -1212,27 +1212,8 @@ public final class QueueEngine {
         String claim = layout.claimPath(d.id());
         switch (d.kind()) {
             case CLAIM -> {
-                byte[] holder;
-                try {
-                    holder = curator.getData().forPath(claim);
-                } catch (KeeperException.NoNodeException notApplied) {
-                    return;
-                }
-                if (Arrays.equals(holder, d.token())) {
-                    // our claim landed but nobody handles the task: give it back, not counted as a delivery
-                    Stat stat = new Stat();
-                    byte[] payload;
-                    try {
-                        payload = curator.getData().storingStatIn(stat).forPath(layout.taskPath(d.id()));
-                    } catch (KeeperException.NoNodeException gone) {
-                        curator.delete().quietly().forPath(claim);
-                        return;
-                    }
-                    if (stat.getVersion() == d.version()) {
-                        giveBack(d.id(), payload, d.version(), d.token());
-                    } else {
-                        curator.delete().quietly().forPath(claim);
-                    }
+                // our claim may have landed with nobody to handle the task: give it back, uncounted
+                if (giveBackIfStillOurs(d, claim)) {
                     LOG.info("queue '{}': gave back task {}, claimed by a request whose outcome was unknown", queueName, d.id());
                 }
             }
@@ -1246,32 +1227,40 @@ public final class QueueEngine {
                 }
             }
             case RELEASE -> curator.delete().quietly().forPath(claim);
-            case GIVE_BACK -> {
-                // applied if our claim is gone; if it still holds our token, give back again
-                byte[] holder;
-                try {
-                    holder = curator.getData().forPath(claim);
-                } catch (KeeperException.NoNodeException applied) {
-                    return;
-                }
-                if (Arrays.equals(holder, d.token())) {
-                    Stat stat = new Stat();
-                    byte[] payload;
-                    try {
-                        payload = curator.getData().storingStatIn(stat).forPath(layout.taskPath(d.id()));
-                    } catch (KeeperException.NoNodeException gone) {
-                        curator.delete().quietly().forPath(claim);
-                        return;
-                    }
-                    if (stat.getVersion() == d.version()) {
-                        giveBack(d.id(), payload, d.version(), d.token());
-                    } else {
-                        curator.delete().quietly().forPath(claim);
-                    }
-                }
-            }
+            // applied if our claim is gone; if it still holds our token, give back again
+            case GIVE_BACK -> giveBackIfStillOurs(d, claim);
             default -> { }
         }
+    }
+
+    /**
+     * If {@code claim} still holds our token: gives the task back (uncounted) while it is still at
+     * the version our claim made, else just drops the claim. True if the claim was still ours.
+     */
+    private boolean giveBackIfStillOurs(Doubt d, String claim) throws Exception {
+        byte[] holder;
+        try {
+            holder = curator.getData().forPath(claim);
+        } catch (KeeperException.NoNodeException gone) {
+            return false;
+        }
+        if (!Arrays.equals(holder, d.token())) {
+            return false;
+        }
+        Stat stat = new Stat();
+        byte[] payload;
+        try {
+            payload = curator.getData().storingStatIn(stat).forPath(layout.taskPath(d.id()));
+        } catch (KeeperException.NoNodeException taskGone) {
+            curator.delete().quietly().forPath(claim);
+            return true;
+        }
+        if (stat.getVersion() == d.version()) {
+            giveBack(d.id(), payload, d.version(), d.token());
+        } else {
+            curator.delete().quietly().forPath(claim);
+        }
+        return true;
     }
 
     /** Moves a task to the dead letters; with {@code ourClaim} null, only if nobody holds a claim. */
