@@ -43,6 +43,8 @@ final class Ensemble implements AutoCloseable {
     static Ensemble open(String[] args) throws Exception {
         Optional<String> hosts = external(args);
         if (hosts.isEmpty()) {
+            // the server's own counts (mntr) for the scale figures; read once, when the first server starts
+            System.setProperty("zookeeper.4lw.commands.whitelist", "srvr,mntr,wchs,ruok");
             return new Ensemble(ZkServers.startServer(), null, null);
         }
         if (hosts.get().contains("/")) {
@@ -67,6 +69,35 @@ final class Ensemble implements AutoCloseable {
     /** For titles: where the figures were measured. */
     String describe() {
         return embedded != null ? "one embedded server" : "external ensemble " + hosts;
+    }
+
+    /**
+     * The server's own counts from {@code mntr} (the first server of an external ensemble, which needs
+     * the four-letter word enabled): znodes, watches, ephemerals; empty if it does not answer.
+     */
+    String serverCounts() {
+        String first = (embedded != null ? embedded.getConnectString() : hosts).split(",")[0];
+        int colon = first.lastIndexOf(':');
+        try (java.net.Socket s = new java.net.Socket(first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)))) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("mntr".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String reply = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            java.util.Map<String, String> values = new java.util.HashMap<>();
+            for (String line : reply.split("\n")) {
+                String[] kv = line.split("\t");
+                if (kv.length == 2) {
+                    values.put(kv[0], kv[1].trim());
+                }
+            }
+            if (!values.containsKey("zk_znode_count")) {
+                return "server counts unavailable (enable the mntr four-letter word)";
+            }
+            return "server: " + values.get("zk_znode_count") + " znodes, " + values.get("zk_watch_count") + " watches, "
+                    + values.getOrDefault("zk_ephemerals_count", "?") + " ephemerals";
+        } catch (java.io.IOException | RuntimeException e) {
+            return "server counts unavailable (" + e.getMessage() + ")";
+        }
     }
 
     boolean isExternal() {

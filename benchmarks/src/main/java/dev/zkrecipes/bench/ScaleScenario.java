@@ -1,24 +1,29 @@
 package dev.zkrecipes.bench;
 
+import dev.zkrecipes.config.ConfigStore;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.LockHandle;
+import dev.zkrecipes.queue.ConsumeOptions;
+import dev.zkrecipes.queue.Serializers;
+import dev.zkrecipes.queue.Subscription;
+import dev.zkrecipes.queue.TaskQueue;
 import dev.zkrecipes.testing.Clients;
-import dev.zkrecipes.testing.ZkServers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
-import org.apache.curator.test.TestingServer;
 
 /**
- * Many recipes on one client, one embedded server: for 10, 100 and 1,000 elections (10,000 with
+ * Many recipes on one client, one embedded server (or --connect): for 10, 100 and 1,000 elections (10,000 with
  * {@code --large}) the threads and heap they cost, the time to start them all, and the time to move
  * every leadership to a second client when the first one closes; for as many locks, the time to take
- * them on fresh names and an acquire's latency while they are all held.
+ * them on fresh names and an acquire's latency while they are all held; for 10 to 1,000 config
+ * stores and queues, what they cost and how long a change takes to reach every one. Each line ends
+ * with the server's own counts (znodes, watches, ephemerals) while the recipes are held.
  */
 public final class ScaleScenario implements Scenario {
 
@@ -30,11 +35,23 @@ public final class ScaleScenario implements Scenario {
         try (Ensemble server = Ensemble.open(args)) {
             Report.title("scale: elections on one client (threads and heap are the JVM's, after a GC)");
             for (int n : sizes) {
-                elections(server.getConnectString(), n);
+                elections(server, n);
             }
             Report.title("scale: locks on one client");
             for (int n : sizes) {
-                locks(server.getConnectString(), n);
+                locks(server, n);
+            }
+            Report.title("scale: config stores on one client, each with a listener; one writer client");
+            for (int n : sizes) {
+                if (n <= 1000) {
+                    stores(server, n);
+                }
+            }
+            Report.title("scale: queues on one client, each with a one-thread consumer; one producer client");
+            for (int n : sizes) {
+                if (n <= 1000) {
+                    queues(server, n);
+                }
             }
         }
     }
@@ -47,7 +64,8 @@ public final class ScaleScenario implements Scenario {
         return (r.totalMemory() - r.freeMemory()) >> 20;
     }
 
-    private static void elections(String connectString, int n) throws Exception {
+    private static void elections(Ensemble server, int n) throws Exception {
+        String connectString = server.getConnectString();
         int threadsBefore = Thread.activeCount();
         long heapBefore = heapMiB();
         ZkRecipes first = Clients.connect(connectString, Duration.ofSeconds(30));
@@ -77,6 +95,7 @@ public final class ScaleScenario implements Scenario {
             }
             int threads = Thread.activeCount() - threadsBefore;
             long heap = heapMiB() - heapBefore;
+            String counts = server.serverCounts();
             long t1 = System.nanoTime();
             first.close();  // closes the n leading electors: every leadership moves
             for (LeaderElector e : followers) {
@@ -84,8 +103,8 @@ public final class ScaleScenario implements Scenario {
             }
             double moveMillis = (System.nanoTime() - t1) / 1e6;
             Report.note(String.format(Locale.ROOT, "%6d elections x 2 participants: +%d threads, +%d MiB heap; start %.0f ms;"
-                    + " all %d leaderships moved %.0f ms after the leading client closed", n, threads, heap, startMillis, n,
-                    moveMillis));
+                    + " all %d leaderships moved %.0f ms after the leading client closed; %s", n, threads, heap, startMillis, n,
+                    moveMillis, counts));
             for (LeaderElector e : followers) {
                 e.close();
             }
@@ -95,8 +114,8 @@ public final class ScaleScenario implements Scenario {
         }
     }
 
-    private static void locks(String connectString, int n) throws Exception {
-        ZkRecipes zk = Clients.connect(connectString, Duration.ofSeconds(30));
+    private static void locks(Ensemble server, int n) throws Exception {
+        ZkRecipes zk = Clients.connect(server.getConnectString(), Duration.ofSeconds(30));
         int threadsBefore = Thread.activeCount();
         try {
             List<LockHandle> held = new ArrayList<>();
@@ -114,14 +133,88 @@ public final class ScaleScenario implements Scenario {
                 h.close();
             }
             int threads = Thread.activeCount() - threadsBefore;
-            Report.note(String.format(Locale.ROOT, "%6d locks on fresh names taken in %.0f ms (%.2f ms each), +%d threads",
-                    n, takeMillis, takeMillis / n, threads));
+            Report.note(String.format(Locale.ROOT, "%6d locks on fresh names taken in %.0f ms (%.2f ms each), +%d threads; %s",
+                    n, takeMillis, takeMillis / n, threads, server.serverCounts()));
             Report.latencyRow("acquire() with " + n + " other locks held", acquire, null, null);
             for (LockHandle h : held) {
                 h.close();
             }
         } finally {
             zk.close();
+        }
+    }
+
+    /** {@code n} config stores open with a listener; how long a put to each takes to reach its listener. */
+    private static void stores(Ensemble server, int n) throws Exception {
+        int threadsBefore = Thread.activeCount();
+        long heapBefore = heapMiB();
+        ZkRecipes readers = Clients.connect(server.getConnectString(), Duration.ofSeconds(30));
+        ZkRecipes writer = Clients.connect(server.getConnectString(), Duration.ofSeconds(30));
+        List<ConfigStore> open = new ArrayList<>();
+        try {
+            java.util.concurrent.CountDownLatch heard = new java.util.concurrent.CountDownLatch(n);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                ConfigStore store = ConfigStore.open(readers, "scale-" + n + "/c" + i);
+                store.addListener(change -> heard.countDown());
+                open.add(store);
+            }
+            double openMillis = (System.nanoTime() - t0) / 1e6;
+            int threads = Thread.activeCount() - threadsBefore;
+            long heap = heapMiB() - heapBefore;
+            String counts = server.serverCounts();
+            long t1 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                try (ConfigStore w = ConfigStore.open(writer, "scale-" + n + "/c" + i)) {
+                    w.put("k", "v");
+                }
+            }
+            double putMillis = (System.nanoTime() - t1) / 1e6;
+            if (!heard.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("not every listener heard its put within 60 s");
+            }
+            double heardMillis = (System.nanoTime() - t1) / 1e6;
+            Report.note(String.format(Locale.ROOT, "%6d config stores: open %.0f ms (%.2f ms each), +%d threads, +%d MiB heap;"
+                    + " a put to each (open, put, close on the writer) %.0f ms, all %d listeners heard %.0f ms after the first"
+                    + " put; %s", n, openMillis, openMillis / n, threads, heap, putMillis, n, heardMillis, counts));
+        } finally {
+            open.forEach(ConfigStore::close);
+            writer.close();
+            readers.close();
+        }
+    }
+
+    /** {@code n} queues, each with a one-thread consumer; one task put to each, until every one is handled. */
+    private static void queues(Ensemble server, int n) throws Exception {
+        int threadsBefore = Thread.activeCount();
+        ZkRecipes consumers = Clients.connect(server.getConnectString(), Duration.ofSeconds(30));
+        ZkRecipes producer = Clients.connect(server.getConnectString(), Duration.ofSeconds(30));
+        List<Subscription> subs = new ArrayList<>();
+        try {
+            java.util.concurrent.CountDownLatch handled = new java.util.concurrent.CountDownLatch(n);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                TaskQueue<String> q = TaskQueue.builder(consumers, "scale-" + n + "/q" + i, Serializers.utf8()).build();
+                subs.add(q.consume(task -> handled.countDown(), ConsumeOptions.concurrency(1)));
+            }
+            double startMillis = (System.nanoTime() - t0) / 1e6;
+            int threads = Thread.activeCount() - threadsBefore;
+            long t1 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                TaskQueue.builder(producer, "scale-" + n + "/q" + i, Serializers.utf8()).build().put("t");
+            }
+            if (!handled.await(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("not every queue's task was handled within 120 s");
+            }
+            double handledMillis = (System.nanoTime() - t1) / 1e6;
+            String counts = server.serverCounts();
+            Report.note(String.format(Locale.ROOT, "%6d queues with a consumer: started %.0f ms, +%d threads (one per consumer"
+                    + " thread: the handler threads are the caller's choice); one task put to each and all handled %.0f ms"
+                    + " after the first put; %s", n, startMillis, threads, handledMillis, counts));
+        } finally {
+            subs.forEach(Subscription::close);
+            producer.close();
+            consumers.close();
         }
     }
 }
