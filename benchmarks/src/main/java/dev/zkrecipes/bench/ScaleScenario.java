@@ -30,6 +30,16 @@ public final class ScaleScenario implements Scenario {
     @Override
     public void run(String[] args) throws Exception {
         List<String> a = Arrays.asList(args);
+        String shared = a.stream().filter(x -> x.startsWith("--shared=")).findFirst().orElse(null);
+        if (shared != null) {
+            // e.g. --shared=3x3000: 3 clients in each of 3,000 elections, the ensemble's side of scale
+            String[] cn = shared.substring("--shared=".length()).split("x");
+            try (Ensemble server = Ensemble.open(args)) {
+                Report.title("scale: " + cn[0] + " clients in each of " + cn[1] + " elections, on " + server.describe());
+                sharedElections(server, Integer.parseInt(cn[0]), Integer.parseInt(cn[1]));
+            }
+            return;
+        }
         int[] sizes = a.contains("--quick") ? new int[] {10, 100} : a.contains("--large") ? new int[] {10, 100, 1000, 10_000}
                 : new int[] {10, 100, 1000};
         try (Ensemble server = Ensemble.open(args)) {
@@ -215,6 +225,70 @@ public final class ScaleScenario implements Scenario {
             subs.forEach(Subscription::close);
             producer.close();
             consumers.close();
+        }
+    }
+
+    /**
+     * {@code clients} clients each take part in the same {@code n} elections: how long until every
+     * election has its leader and everyone is in line, what the server holds then, and how long
+     * until every leadership of the first client has moved when it closes.
+     */
+    private static void sharedElections(Ensemble server, int clients, int n) throws Exception {
+        List<ZkRecipes> zks = new ArrayList<>();
+        List<List<LeaderElector>> electors = new ArrayList<>();
+        try {
+            for (int c = 0; c < clients; c++) {
+                zks.add(Clients.connect(server.getConnectString(), Duration.ofSeconds(30)));
+                electors.add(new ArrayList<>());
+            }
+            long t0 = System.nanoTime();
+            // the first client joins first, so that it leads every election and its close moves them all
+            for (int c = 0; c < clients; c++) {
+                for (int i = 0; i < n; i++) {
+                    LeaderElector e = LeaderElector.builder(zks.get(c), "shared-" + n + "/e" + i).participantId("c" + c).build();
+                    e.start();
+                    electors.get(c).add(e);
+                }
+                if (c == 0) {
+                    for (LeaderElector e : electors.get(0)) {
+                        e.awaitLeadership(Duration.ofSeconds(120)).orElseThrow();
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                LeaderElector probe = electors.get(0).get(i);
+                while (probe.participants().size() < clients || probe.currentLeader().isEmpty()) {
+                    probe.awaitLeadership(Duration.ofMillis(5));
+                }
+            }
+            double startMillis = (System.nanoTime() - t0) / 1e6;
+            int led = 0;
+            for (LeaderElector e : electors.get(0)) {
+                led += e.isLeader() ? 1 : 0;
+            }
+            String counts = server.serverCounts();
+            long t1 = System.nanoTime();
+            zks.get(0).close();
+            for (int i = 0; i < n; i++) {
+                boolean moved = false;
+                while (!moved) {
+                    for (int c = 1; c < clients && !moved; c++) {
+                        moved = electors.get(c).get(i).isLeader();
+                    }
+                    if (!moved) {
+                        electors.get(1).get(i).awaitLeadership(Duration.ofMillis(5));
+                    }
+                }
+            }
+            double moveMillis = (System.nanoTime() - t1) / 1e6;
+            Report.note(String.format(Locale.ROOT, "%d clients x %d elections: all led and everyone in line %.0f ms after the"
+                    + " first start; %s; the first client led %d of them, all moved %.0f ms after it closed", clients, n,
+                    startMillis, counts, led, moveMillis));
+        } finally {
+            for (int c = 1; c < electors.size(); c++) {
+                electors.get(c).forEach(LeaderElector::close);
+            }
+            zks.forEach(ZkRecipes::close);
         }
     }
 }
