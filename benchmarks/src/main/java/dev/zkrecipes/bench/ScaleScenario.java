@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.HdrHistogram.Histogram;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
 
 /**
  * Many recipes on one client, one embedded server (or --connect): for 10, 100 and 1,000 elections (10,000 with
@@ -108,13 +109,15 @@ public final class ScaleScenario implements Scenario {
             String counts = server.serverCounts();
             long t1 = System.nanoTime();
             first.close();  // closes the n leading electors: every leadership moves
+            double closeMillis = (System.nanoTime() - t1) / 1e6;
             for (LeaderElector e : followers) {
                 e.awaitLeadership(Duration.ofSeconds(60)).orElseThrow();
             }
             double moveMillis = (System.nanoTime() - t1) / 1e6;
+            String latch = n <= 1000 ? String.format(Locale.ROOT, " (LeaderLatch, same run: %.0f ms)", latchMove(connectString, n)) : "";
             Report.note(String.format(Locale.ROOT, "%6d elections x 2 participants: +%d threads, +%d MiB heap; start %.0f ms;"
-                    + " all %d leaderships moved %.0f ms after the leading client closed; %s", n, threads, heap, startMillis, n,
-                    moveMillis, counts));
+                    + " all %d leaderships moved %.0f ms after the leading client began to close (close() took %.0f ms)%s; %s",
+                    n, threads, heap, startMillis, n, moveMillis, closeMillis, latch, counts));
             for (LeaderElector e : followers) {
                 e.close();
             }
@@ -289,6 +292,50 @@ public final class ScaleScenario implements Scenario {
                 electors.get(c).forEach(LeaderElector::close);
             }
             zks.forEach(ZkRecipes::close);
+        }
+    }
+
+    /** The same move with Curator's LeaderLatch: {@code n} latches led by one client, each followed by one of another. */
+    private static double latchMove(String connectString, int n) throws Exception {
+        ZkRecipes first = Clients.connect(connectString, Duration.ofSeconds(30));
+        ZkRecipes second = Clients.connect(connectString, Duration.ofSeconds(30));
+        List<LeaderLatch> followers = new ArrayList<>();
+        try {
+            List<LeaderLatch> leaders = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                LeaderLatch l = new LeaderLatch(first.curator(), "/bench/latch-scale-" + n + "/e" + i, "first");
+                l.start();
+                leaders.add(l);
+            }
+            for (LeaderLatch l : leaders) {
+                if (!l.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("a latch did not lead within 60 s");
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                LeaderLatch l = new LeaderLatch(second.curator(), "/bench/latch-scale-" + n + "/e" + i, "second");
+                l.start();
+                followers.add(l);
+            }
+            for (LeaderLatch l : followers) {
+                while (l.getOurPath() == null) {
+                    l.await(5, java.util.concurrent.TimeUnit.MILLISECONDS);
+                }
+            }
+            long t1 = System.nanoTime();
+            first.close();
+            for (LeaderLatch l : followers) {
+                if (!l.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("a latch did not take over within 60 s");
+                }
+            }
+            return (System.nanoTime() - t1) / 1e6;
+        } finally {
+            for (LeaderLatch l : followers) {
+                l.close();
+            }
+            second.close();
+            first.close();
         }
     }
 }
