@@ -21,8 +21,11 @@ import java.util.Optional;
  * For {@link #digest}, the credentials are held in memory by this library (in a JAAS section of
  * its own, added to the JVM's JAAS configuration, which stays in charge of every other section);
  * replacing the JVM's JAAS configuration with {@code Configuration.setConfiguration} while such a
- * client runs makes its next reconnect fail authentication. Immutable; the password is never part
- * of {@link #toString()}, of log lines or of exception messages.
+ * client runs makes its next reconnect fail authentication. Connection loss: every reconnect, and
+ * every new session, logs in again with this login; a failed login is reported by
+ * {@code awaitConnected} as {@link NotAuthorizedException}. Bad input (a blank user, section or
+ * service name) fails with {@link IllegalArgumentException} before anything is sent. Immutable; the
+ * password is never part of {@link #toString()}, of log lines or of exception messages.
  */
 public final class SaslConfig {
 

@@ -13,6 +13,7 @@ import dev.zkrecipes.testing.EmbeddedZk;
 import dev.zkrecipes.testing.ProxiedClient;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -371,7 +372,8 @@ class SharedThreadsIT {
             for (int i = 0; i < 40; i++) {
                 stuck.add(elector(cut.zk(), "isolation/cut-" + i, "cut", null));
             }
-            Thread.sleep(1000);
+            // the cut client's work threads all wait in ZooKeeper calls that cannot be answered
+            await().atMost(WAIT).until(() -> workThreadsInZooKeeperCalls("zkr-election-isolation/cut-") >= 16);
             String stacks = workThreadsSummary();
 
             long joinDuring = timeToLead(h1, "isolation/join-during", healthy, Duration.ofSeconds(8));
@@ -414,7 +416,9 @@ class SharedThreadsIT {
         await().atMost(WAIT).until(() -> p1.participants().size() == 2);
         LeaderElector p3 = elector(c, name, "p3", null);
         await().atMost(WAIT).until(() -> p1.participants().size() == 3);
-        Thread.sleep(200);   // p3's watch on p2 is set
+        // p3's watch on p2 is set when its worker is done with its join (create, read, watch)
+        await().atMost(WAIT).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith("zkr-election-" + name + "-")));
         all.addAll(List.of(p1, p2, p3));
         return List.of(p1, p2, p3);
     }
@@ -436,6 +440,8 @@ class SharedThreadsIT {
         AtomicLong leaderLeaves = new AtomicLong();
         Thread closer = new Thread(() -> {
             line.get(1).close();
+            // A real pause: p3 must re-read the line and watch p1 before the leader leaves (worker
+            // work, which is what this measures), and nothing an elector shows tells when it has.
             sleep(300);
             leaderLeaves.set(System.nanoTime());
             line.get(0).close();
@@ -456,6 +462,19 @@ class SharedThreadsIT {
         }
     }
 
+    /** How many threads running tasks of recipes named {@code prefix...} sit in a ZooKeeper or Curator call. */
+    private static long workThreadsInZooKeeperCalls(String prefix) {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(t -> t.getKey().getName().startsWith(prefix) && isPoolThread(t.getKey().getName(), "zkr-work"))
+                .filter(t -> inZooKeeperCall(t.getValue()))
+                .count();
+    }
+
+    private static boolean inZooKeeperCall(StackTraceElement[] stack) {
+        return Arrays.stream(stack).anyMatch(f -> f.getClassName().startsWith("org.apache.zookeeper")
+                || f.getClassName().startsWith("org.apache.curator"));
+    }
+
     /** How many zkr-recipes threads there are, how many sit in a ZooKeeper call, and one such stack. */
     private static String workThreadsSummary() {
         int total = 0;
@@ -467,11 +486,8 @@ class SharedThreadsIT {
             }
             total++;
             StringBuilder sb = new StringBuilder();
-            boolean zkCall = false;
+            boolean zkCall = inZooKeeperCall(t.getValue());
             for (StackTraceElement f : t.getValue()) {
-                if (f.getClassName().startsWith("org.apache.zookeeper") || f.getClassName().startsWith("org.apache.curator")) {
-                    zkCall = true;
-                }
                 if (sb.length() < 1600) {
                     sb.append("\n      at ").append(f);
                 }
