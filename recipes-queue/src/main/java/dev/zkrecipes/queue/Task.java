@@ -24,11 +24,16 @@ public interface Task<T> {
 
     /**
      * Deletes the task and its claim in one transaction: after this returns it is never delivered
-     * again. Idempotent once it succeeded.
+     * again. Idempotent once it succeeded. After a failure, calling it again asks ZooKeeper again:
+     * it returns only if the first call's ack landed or this one does.
      *
-     * @throws dev.zkrecipes.core.LeadershipLostException if the claim was lost (session expired):
-     *         the task was not acknowledged and will be, or already was, delivered again
-     * @throws dev.zkrecipes.core.ConnectionLossException if the ensemble stayed unreachable; retry
+     * @throws dev.zkrecipes.core.LeadershipLostException if the claim was lost (session expired, or
+     *         its node removed by someone else): the task was not acknowledged and will be, or
+     *         already was, delivered again
+     * @throws dev.zkrecipes.core.ConnectionLossException if the ensemble stayed unreachable: the
+     *         outcome is unknown; the ack is sent again in the background while the claim holds,
+     *         and calling ack() again tells which
+     * @throws IllegalStateException if the task was released, or another thread is acknowledging it
      */
     void ack();
 

@@ -316,7 +316,12 @@ public final class TaskQueue<T> {
                 continue;
             }
             if (task != null) {
-                handle(task, handler, pace, active);
+                try {
+                    handle(task, handler, pace, active);
+                } catch (Throwable e) {
+                    // a worker never dies: the task is delivered again once its claim goes
+                    LOG.error("queue '{}': finishing task {} failed: {}", name, task.id(), e.toString(), e);
+                }
             }
         }
         // tasks claimed ahead for this subscription are few and fast (see HandlerPace): finish them
@@ -343,7 +348,8 @@ public final class TaskQueue<T> {
             // Errors too (an assertion, a stack overflow): the task goes back, the worker goes on
             LOG.info("queue '{}': handler failed on task {} (attempt {}); releasing it: {}", name, task.id(),
                     task.attempt(), e.toString());
-            safely(task::release);
+            // unless the handler acknowledged or released it before it failed
+            ((ClaimedTask) task).releaseUnlessFinished();
             // a task that fails at once must not burn all its attempts in milliseconds
             backOff(task.attempt(), active);
             return;
@@ -580,8 +586,9 @@ public final class TaskQueue<T> {
     private final class ClaimedTask implements Task<T> {
         private final QueueEngine.Claimed claimed;
         private final T payload;
-        /** null while claimed; then "acked" or "released", set once. */
+        /** null while claimed; {@value #ACKING} while ack() waits for ZooKeeper; then "acked" or "released". */
         private final AtomicReference<String> finished = new AtomicReference<>();
+        private static final String ACKING = "being acknowledged";
         private final long claimedAtNanos = System.nanoTime();
 
         ClaimedTask(QueueEngine.Claimed claimed, T payload) {
@@ -611,13 +618,29 @@ public final class TaskQueue<T> {
 
         @Override
         public void ack() {
-            if (!finished.compareAndSet(null, "acked")) {
+            if (!finished.compareAndSet(null, ACKING)) {
                 refuseIfNot("acked", "acknowledge");
                 return;
             }
-            // if this throws with the outcome unknown, the ack is sent again in the background
-            engine.ack(claimed);
+            try {
+                // if this throws with the outcome unknown, the ack is sent again in the background
+                engine.ack(claimed);
+            } catch (RuntimeException e) {
+                // not known to be acknowledged: an ack() called again asks ZooKeeper again, it never
+                // reports success for an ack that may not have landed
+                finished.compareAndSet(ACKING, null);
+                throw e;
+            }
+            finished.set("acked");
             metrics.queueAck(name, System.nanoTime() - claimedAtNanos);
+        }
+
+        /** Gives the task back after its handler failed, unless the handler finished it itself. */
+        void releaseUnlessFinished() {
+            if (finished.compareAndSet(null, "released")) {
+                safely(() -> engine.release(claimed));
+                metrics.queueRelease(name);
+            }
         }
 
         void ackInBackground() {
@@ -625,6 +648,8 @@ public final class TaskQueue<T> {
                 engine.ackAsync(claimed, failure -> {
                     if (failure == null) {
                         metrics.queueAck(name, System.nanoTime() - claimedAtNanos);
+                    } else if (failure instanceof LeadershipLostException) {
+                        LOG.info("queue '{}': {}", name, failure.getMessage());
                     } else {
                         LOG.info("queue '{}': acknowledging task {} could not be sent now ({}); it is sent again in the"
                                 + " background while the claim holds, else the task is delivered again", name,
@@ -646,6 +671,10 @@ public final class TaskQueue<T> {
 
         private void refuseIfNot(String same, String what) {
             String was = finished.get();
+            if (ACKING.equals(was)) {
+                throw new IllegalStateException("task " + claimed.id() + " of queue '" + name + "' is being acknowledged"
+                        + " by another thread; that call tells whether it was");
+            }
             if (!same.equals(was)) {
                 throw new IllegalStateException("task " + claimed.id() + " of queue '" + name + "' was " + was
                         + " already; it cannot be " + (what.equals("acknowledge") ? "acknowledged" : "released") + " now");

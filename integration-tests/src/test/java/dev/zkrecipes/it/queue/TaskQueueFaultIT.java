@@ -47,8 +47,11 @@ class TaskQueueFaultIT {
         long seed = Long.getLong("zkr.seed", System.nanoTime());
         System.out.println("TaskQueueFaultIT seed=" + seed + " (rerun with -Dzkr.seed=" + seed + ")");
         Random random = new Random(seed);
+        // by payload: nothing lost, even if a retried put made a second task of it
         Map<String, AtomicInteger> processed = new ConcurrentHashMap<>();
+        // by task id: a task acknowledged once and delivered again is the one thing that must never happen
         Map<String, AtomicInteger> acked = new ConcurrentHashMap<>();
+        Map<String, String> ackedBy = new ConcurrentHashMap<>();
         AtomicInteger lostClaims = new AtomicInteger();
         AtomicInteger redeliveredAfterAck = new AtomicInteger();
         AtomicBoolean stop = new AtomicBoolean();
@@ -93,8 +96,9 @@ class TaskQueueFaultIT {
                             errorsThrown.incrementAndGet();
                             throw new AssertionError("a handler bug on " + task.id());
                         }
-                        if (acked.containsKey(task.payload())) {
+                        if (acked.containsKey(task.id())) {
                             redeliveredAfterAck.incrementAndGet();
+                            System.out.println("TaskQueueFaultIT: " + task + " delivered to a handler after " + ackedBy.get(task.id()));
                         }
                         processed.computeIfAbsent(task.payload(), k -> new AtomicInteger()).incrementAndGet();
                     }, ConsumeOptions.concurrency(2)));
@@ -108,13 +112,17 @@ class TaskQueueFaultIT {
                                 if (task.isEmpty()) {
                                     continue;
                                 }
-                                if (acked.containsKey(task.get().payload())) {
+                                if (acked.containsKey(task.get().id())) {
                                     // delivered again after an ack that succeeded: the one thing that must never happen
                                     redeliveredAfterAck.incrementAndGet();
+                                    System.out.println("TaskQueueFaultIT: " + task.get() + " delivered to "
+                                            + Thread.currentThread().getName() + " after " + ackedBy.get(task.get().id()));
                                 }
                                 processed.computeIfAbsent(task.get().payload(), k -> new AtomicInteger()).incrementAndGet();
                                 task.get().ack();
-                                acked.computeIfAbsent(task.get().payload(), k -> new AtomicInteger()).incrementAndGet();
+                                acked.computeIfAbsent(task.get().id(), k -> new AtomicInteger()).incrementAndGet();
+                                ackedBy.put(task.get().id(), "ack of " + task.get() + " by " + Thread.currentThread().getName()
+                                        + " at " + System.nanoTime() / 1_000_000 % 100_000 + " ms");
                             } catch (LeadershipLostException lost) {
                                 lostClaims.incrementAndGet();
                             } catch (ZkRecipeException e) {

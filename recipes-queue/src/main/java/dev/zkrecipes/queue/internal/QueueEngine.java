@@ -585,9 +585,12 @@ public final class QueueEngine {
     }
 
     /**
-     * A task claimed ahead by a batch, if any: handed out without a request. One whose claim went
-     * with an expired session is dropped (the task is delivered again, to whoever claims it); one
-     * that waited too long is left to the sweep, which gives it back.
+     * A task claimed ahead by a batch, if any: handed out without a request, and only while the
+     * client is connected on the session that made the claim. While disconnected none is handed
+     * out: the session may be gone on the server already, its claims with it, and the task taken and
+     * acknowledged by another consumer. One whose claim went with a session the client has left is
+     * dropped (the task is delivered again, to whoever claims it); one that waited too long is left
+     * to the sweep, which gives it back.
      */
     public Claimed takeReady() {
         synchronized (this) {
@@ -596,11 +599,15 @@ public final class QueueEngine {
                 if (System.nanoTime() - a.claimedAtNanos() > AHEAD_MAX_NANOS) {
                     break;
                 }
-                ready.pollFirst();
                 Claimed c = a.task();
-                if (c.sessionId() == 0 || Sessions.isCurrent(curator, c.sessionId())) {
+                if (Sessions.isCurrent(curator, c.sessionId())) {
+                    if (!curator.getZookeeperClient().isConnected()) {
+                        return null;
+                    }
+                    ready.pollFirst();
                     return c;
                 }
+                ready.pollFirst();
             }
         }
         giveBackStaleAhead();
@@ -659,8 +666,12 @@ public final class QueueEngine {
     /** Reads the oldest buckets that hold unclaimed tasks into {@code candidates}; false if none. */
     private boolean refill() {
         try {
+            // on the settle pool, one settler at a time: never two give-backs of one claim, and a
+            // poll's timeout never waits on another claim's settling
+            if (!doubts.isEmpty()) {
+                settleSoon();
+            }
             // a process that only consumes learns where producers are from the tail node
-            reconcileInDoubt();
             List<String> buckets;
             Set<String> claimed;
             try {
@@ -798,6 +809,8 @@ public final class QueueEngine {
                 reply = Background.await(deadline, a.reply);
             } catch (InterruptedException e) {
                 settleLater(sent.subList(i, sent.size()));
+                // refused ones not read back yet may be ours too
+                settleLater(refused);
                 addReady(claimed);
                 throw e;
             } catch (Exception e) {
@@ -806,9 +819,16 @@ public final class QueueEngine {
                 continue;
             }
             KeeperException.Code code = KeeperException.Code.get(reply.getResultCode());
+            long session = sessionOf(sessionBefore);
             switch (code) {
-                case OK -> claimed.add(new Claimed(a.id, a.payload, a.stat.getVersion() + 1, a.stat.getCtime(),
-                        sessionOf(sessionBefore), a.token));
+                // the session changed while the claim was on its way: which one holds it is read back
+                case OK -> {
+                    if (session == 0) {
+                        refused.add(a);
+                    } else {
+                        claimed.add(new Claimed(a.id, a.payload, a.stat.getVersion() + 1, a.stat.getCtime(), session, a.token));
+                    }
+                }
                 // Claimed by another consumer or acknowledged -- or our own claim, applied, its reply
                 // lost and Curator's retry then failing on the version our claim bumped.
                 case NONODE, NODEEXISTS, BADVERSION -> refused.add(a);
@@ -825,6 +845,9 @@ public final class QueueEngine {
             throw e;
         }
         taken |= claimed.size() < sent.size();
+        // waiting on the batch's other replies may have outlasted the session that made a claim:
+        // such a claim went with it, and the task may be acknowledged by another consumer already
+        claimed.removeIf(c -> !Sessions.isCurrent(curator, c.sessionId()));
         if (taken) {
             // another consumer works here too: move on past it, further the more we take at once
             skipAhead(8 * paths.size());
@@ -877,6 +900,8 @@ public final class QueueEngine {
                 holder = Background.await(deadline, holders.get(i));
             } catch (InterruptedException e) {
                 settleLater(refused.subList(i, refused.size()));
+                // the ones found ours already are held by no thread now: handed out later, or given back
+                addReady(ours);
                 throw e;
             } catch (Exception e) {
                 settleLater(List.of(a));
@@ -908,8 +933,17 @@ public final class QueueEngine {
             if (task == null || claimStat == null) {
                 return null;
             }
-            long session = claimStat.getEphemeralOwner() == sessionBefore ? sessionOf(sessionBefore) : 0;
-            return new Claimed(a.id, a.payload, task.getVersion(), a.stat.getCtime(), session, a.token);
+            long session = sessionBefore != 0 && claimStat.getEphemeralOwner() == sessionBefore ? sessionOf(sessionBefore) : 0;
+            if (session != 0) {
+                return new Claimed(a.id, a.payload, task.getVersion(), a.stat.getCtime(), session, a.token);
+            }
+            if (sessionBefore != 0 && claimStat.getEphemeralOwner() != sessionBefore) {
+                // made on a session this client has left: the claim goes with it, the task comes back
+                return null;
+            }
+            // the session changed while we looked: settled later, from whatever session is current then
+            settleLater(List.of(a));
+            return null;
         } catch (Exception e) {
             settleLater(List.of(a));
             return null;
@@ -934,8 +968,7 @@ public final class QueueEngine {
                 // our own ack, applied, its reply lost and Curator's retry then finding nothing
                 return;
             }
-            throw new LeadershipLostException("the claim on task " + task.id() + " of queue '" + queueName
-                    + "' was lost (its session expired); the task was not acknowledged and is delivered again", gone);
+            throw claimLost(task, gone);
         } catch (Exception e) {
             inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
             throw ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName
@@ -944,20 +977,30 @@ public final class QueueEngine {
     }
 
     /**
-     * True if our own ack was applied: the claim was made on the session we still have, and it is
-     * gone. Only this consumer deletes its claim while its session lives, so a claim gone on the
-     * same session means our ack landed (its reply lost, Curator's retry finding nothing). A claim
-     * lost with its session is not ours to call acknowledged, whoever acknowledged the task since.
+     * True if our own ack was applied (its reply lost, Curator's retry finding nothing): the claim
+     * was made on the session we still have, before and after looking, and both the claim and the
+     * task are gone. A task still there was acknowledged by nobody, whoever removed our claim (an
+     * operator, say); a claim lost with its session is not ours to call acknowledged, whoever
+     * acknowledged the task since.
      */
     private boolean ackedAlready(Claimed task) {
         if (task.sessionId() == 0 || !Sessions.isCurrent(curator, task.sessionId())) {
             return false;
         }
         try {
-            return curator.checkExists().forPath(layout.claimPath(task.id())) == null;
+            boolean bothGone = curator.checkExists().forPath(layout.claimPath(task.id())) == null
+                    && curator.checkExists().forPath(layout.taskPath(task.id())) == null;
+            // a read retried across a new session finds the claim gone with the old one: not our ack
+            return bothGone && Sessions.isCurrent(curator, task.sessionId());
         } catch (Exception e) {
             return false;
         }
+    }
+
+    private LeadershipLostException claimLost(Claimed task, Exception cause) {
+        return new LeadershipLostException("the claim on task " + task.id() + " of queue '" + queueName
+                + "' was lost (its session expired, or the claim node was removed); the task was not acknowledged"
+                + " and is delivered again", cause);
     }
 
     /** {@code before}, if the client is still on that session now (the claim was made on it); else 0. */
@@ -967,7 +1010,9 @@ public final class QueueEngine {
 
     /**
      * Acknowledges without waiting: the transaction is sent and {@code whenDone} runs with null on
-     * success or the failure (on ZooKeeper's event thread: keep it short).
+     * success or the failure: on ZooKeeper's event thread (keep it short), or on the client's work
+     * pool when telling our own retried ack from a lost claim takes reads. A lost claim is a
+     * {@link LeadershipLostException}.
      */
     public void ackAsync(Claimed task, Consumer<RuntimeException> whenDone) {
         try {
@@ -977,9 +1022,10 @@ public final class QueueEngine {
                 } else {
                     KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
                     if (code == KeeperException.Code.NONODE || code == KeeperException.Code.BADVERSION) {
-                        // our own ack retried after a lost reply, or the claim is gone: settle it off this thread
-                        inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
-                        whenDone.accept(null);
+                        // our own ack retried after a lost reply, or the claim is gone: nothing is left
+                        // to send; which one it was takes reads, never on this thread
+                        KeeperException gone = KeeperException.create(code);
+                        settleWork.execute(() -> whenDone.accept(ackedAlready(task) ? null : claimLost(task, gone)));
                     } else {
                         inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
                         whenDone.accept(ZkErrors.translate(KeeperException.create(code), "acknowledging task " + task.id()
@@ -1013,7 +1059,7 @@ public final class QueueEngine {
             // the claim is gone already (lost with the session, or our own release retried after a
             // lost reply): either way the task is free for others
         } catch (Exception e) {
-            inDoubt(new Doubt(Doubt.Kind.RELEASE, task.id(), null, task.version()));
+            inDoubt(new Doubt(Doubt.Kind.RELEASE, task.id(), task.token(), task.version()));
             throw ZkErrors.translate(e, "releasing task " + task.id() + " of queue '" + queueName
                     + "' (it is released in the background once ZooKeeper answers)");
         }
@@ -1120,6 +1166,19 @@ public final class QueueEngine {
             this(kind, id, token, version, null);
         }
 
+        /**
+         * One key per claim for a claim and its give-back: a give-back on its way replaces the claim's
+         * doubt, so that the claim is never given back twice (a second give-back could undo the claim
+         * another consumer made in between). The token keeps apart two claims of ours on one task: a
+         * doubt about the later one must not hide an earlier claim that landed.
+         */
+        String key() {
+            return switch (kind) {
+                case CLAIM, GIVE_BACK -> "CLAIM:" + id + ":" + Arrays.hashCode(token);
+                case ACK, RELEASE -> kind + ":" + id;
+            };
+        }
+
         /** A request still on its way may land after we look: settle only once it has an answer. */
         boolean answered() {
             return pending == null || pending.isDone();
@@ -1127,13 +1186,13 @@ public final class QueueEngine {
     }
 
     /**
-     * One entry per claim in doubt (kind and task), so that repeated failures while ZooKeeper is
+     * One entry per claim in doubt (kind, task and claim), so that repeated failures while ZooKeeper is
      * unreachable do not pile up; the latest doubt about a task replaces the one before.
      */
     private final Map<String, Doubt> doubts = new ConcurrentHashMap<>();
 
     private void inDoubt(Doubt d) {
-        doubts.put(d.kind() + ":" + d.id(), d);
+        doubts.put(d.key(), d);
         settleSoon();
     }
 
@@ -1204,6 +1263,7 @@ public final class QueueEngine {
                 LOG.info("queue '{}': could not settle task {} ({} in doubt) yet: {}", queueName, d.id(), d.kind(), e.toString());
                 continue;
             }
+            // a give-back sent while settling replaced this doubt under the same key: that one stays
             doubts.remove(entry.getKey(), d);
         }
     }
@@ -1226,7 +1286,7 @@ public final class QueueEngine {
                     // acknowledged already, or the claim was lost and the task is delivered again
                 }
             }
-            case RELEASE -> curator.delete().quietly().forPath(claim);
+            case RELEASE -> releaseIfStillOurs(d, claim);
             // applied if our claim is gone; if it still holds our token, give back again
             case GIVE_BACK -> giveBackIfStillOurs(d, claim);
             default -> { }
@@ -1261,6 +1321,30 @@ public final class QueueEngine {
             curator.delete().quietly().forPath(claim);
         }
         return true;
+    }
+
+    /**
+     * Deletes {@code claim} if it still holds our token, while the task is still at the version our
+     * claim made. Our release may have landed (its reply lost) and another consumer may have
+     * claimed the task since: that claim, under the same name, must never be touched.
+     */
+    private void releaseIfStillOurs(Doubt d, String claim) throws Exception {
+        byte[] holder;
+        try {
+            holder = curator.getData().forPath(claim);
+        } catch (KeeperException.NoNodeException released) {
+            return;
+        }
+        if (!Arrays.equals(holder, d.token())) {
+            return;
+        }
+        try {
+            curator.transaction().forOperations(
+                    curator.transactionOp().check().withVersion(d.version()).forPath(layout.taskPath(d.id())),
+                    curator.transactionOp().delete().forPath(claim));
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException settled) {
+            // released already, or the task moved on (acknowledged, or taken by its next claim)
+        }
     }
 
     /** Moves a task to the dead letters; with {@code ourClaim} null, only if nobody holds a claim. */
