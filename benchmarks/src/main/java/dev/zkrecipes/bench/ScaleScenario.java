@@ -25,6 +25,7 @@ import org.apache.curator.framework.recipes.leader.LeaderLatch;
  * them on fresh names and an acquire's latency while they are all held; for 10 to 1,000 config
  * stores and queues, what they cost and how long a change takes to reach every one. Each line ends
  * with the server's own counts (znodes, watches, ephemerals) while the recipes are held.
+ * {@code --only=elections,locks,stores,queues} picks sections, {@code --sizes=1000,1000} the sizes.
  */
 public final class ScaleScenario implements Scenario {
 
@@ -41,27 +42,39 @@ public final class ScaleScenario implements Scenario {
             }
             return;
         }
-        int[] sizes = a.contains("--quick") ? new int[] {10, 100} : a.contains("--large") ? new int[] {10, 100, 1000, 10_000}
-                : new int[] {10, 100, 1000};
+        int[] sizes = a.stream().filter(x -> x.startsWith("--sizes=")).findFirst()
+                .map(x -> Arrays.stream(x.substring("--sizes=".length()).split(",")).mapToInt(Integer::parseInt).toArray())
+                .orElse(a.contains("--quick") ? new int[] {10, 100} : a.contains("--large") ? new int[] {10, 100, 1000, 10_000}
+                        : new int[] {10, 100, 1000});
+        String only = a.stream().filter(x -> x.startsWith("--only=")).map(x -> x.substring("--only=".length()))
+                .findFirst().orElse("elections,locks,stores,queues");
         try (Ensemble server = Ensemble.open(args)) {
-            Report.title("scale: elections on one client (threads and heap are the JVM's, after a GC)");
-            for (int n : sizes) {
-                elections(server, n);
-            }
-            Report.title("scale: locks on one client");
-            for (int n : sizes) {
-                locks(server, n);
-            }
-            Report.title("scale: config stores on one client, each with a listener; one writer client");
-            for (int n : sizes) {
-                if (n <= 1000) {
-                    stores(server, n);
+            if (only.contains("elections")) {
+                Report.title("scale: elections on one client (threads and heap are the JVM's, after a GC)");
+                for (int n : sizes) {
+                    elections(server, n);
                 }
             }
-            Report.title("scale: queues on one client, each with a one-thread consumer; one producer client");
-            for (int n : sizes) {
-                if (n <= 1000) {
-                    queues(server, n);
+            if (only.contains("locks")) {
+                Report.title("scale: locks on one client");
+                for (int n : sizes) {
+                    locks(server, n);
+                }
+            }
+            if (only.contains("stores")) {
+                Report.title("scale: config stores on one client, each with a listener; one writer client");
+                for (int n : sizes) {
+                    if (n <= 1000) {
+                        stores(server, n);
+                    }
+                }
+            }
+            if (only.contains("queues")) {
+                Report.title("scale: queues on one client, each with a one-thread consumer; one producer client");
+                for (int n : sizes) {
+                    if (n <= 1000) {
+                        queues(server, n);
+                    }
                 }
             }
         }

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * No loss, no acknowledged redelivery: producers and consumers on separate clients, 10,000 tasks,
+ * No loss, no task claimed again after its ack returned: producers and consumers on separate clients, 10,000 tasks,
  * under a mix of faults while consumers hold claims: sessions expired on the server, claim and ack
  * replies lost after the server applied them, polling threads interrupted mid-request, and a
  * consume() handler that throws an {@link Error} now and then. At the end no claim is left.
@@ -51,7 +51,10 @@ class TaskQueueFaultIT {
         Map<String, AtomicInteger> processed = new ConcurrentHashMap<>();
         // by task id: a task acknowledged once and delivered again is the one thing that must never happen
         Map<String, AtomicInteger> acked = new ConcurrentHashMap<>();
+        // by task id: the attempt whose ack returned, and who acknowledged it
+        Map<String, Integer> ackedAttempt = new ConcurrentHashMap<>();
         Map<String, String> ackedBy = new ConcurrentHashMap<>();
+        AtomicInteger staleDeliveries = new AtomicInteger();
         AtomicInteger lostClaims = new AtomicInteger();
         AtomicInteger redeliveredAfterAck = new AtomicInteger();
         AtomicBoolean stop = new AtomicBoolean();
@@ -96,10 +99,7 @@ class TaskQueueFaultIT {
                             errorsThrown.incrementAndGet();
                             throw new AssertionError("a handler bug on " + task.id());
                         }
-                        if (acked.containsKey(task.id())) {
-                            redeliveredAfterAck.incrementAndGet();
-                            System.out.println("TaskQueueFaultIT: " + task + " delivered to a handler after " + ackedBy.get(task.id()));
-                        }
+                        checkNotBackAfterAck(task, "a handler", ackedAttempt, ackedBy, redeliveredAfterAck, staleDeliveries);
                         processed.computeIfAbsent(task.payload(), k -> new AtomicInteger()).incrementAndGet();
                     }, ConsumeOptions.concurrency(2)));
                     continue;
@@ -112,15 +112,12 @@ class TaskQueueFaultIT {
                                 if (task.isEmpty()) {
                                     continue;
                                 }
-                                if (acked.containsKey(task.get().id())) {
-                                    // delivered again after an ack that succeeded: the one thing that must never happen
-                                    redeliveredAfterAck.incrementAndGet();
-                                    System.out.println("TaskQueueFaultIT: " + task.get() + " delivered to "
-                                            + Thread.currentThread().getName() + " after " + ackedBy.get(task.get().id()));
-                                }
+                                checkNotBackAfterAck(task.get(), Thread.currentThread().getName(), ackedAttempt, ackedBy,
+                                        redeliveredAfterAck, staleDeliveries);
                                 processed.computeIfAbsent(task.get().payload(), k -> new AtomicInteger()).incrementAndGet();
                                 task.get().ack();
                                 acked.computeIfAbsent(task.get().id(), k -> new AtomicInteger()).incrementAndGet();
+                                ackedAttempt.put(task.get().id(), task.get().attempt());
                                 ackedBy.put(task.get().id(), "ack of " + task.get() + " by " + Thread.currentThread().getName()
                                         + " at " + System.nanoTime() / 1_000_000 % 100_000 + " ms");
                             } catch (LeadershipLostException lost) {
@@ -173,7 +170,8 @@ class TaskQueueFaultIT {
             }
             System.out.println("TaskQueueFaultIT: " + expiries + " session expiries, " + lostReplies + " lost replies armed, "
                     + interrupts + " interrupts, " + errorsThrown.get() + " handler errors, " + lostClaims.get()
-                    + " acks refused on lost claims, " + processed.values().stream().filter(n -> n.get() > 1).count()
+                    + " acks refused on lost claims, " + staleDeliveries.get() + " deliveries of a claim lost before an ack by"
+                    + " another consumer, " + processed.values().stream().filter(n -> n.get() > 1).count()
                     + " tasks processed more than once");
             assertThat(expiries + lostReplies + interrupts).isPositive();
             assertThat(check.claims()).isEmpty();
@@ -186,6 +184,28 @@ class TaskQueueFaultIT {
             subscriptions.forEach(Subscription::close);
             consumers.forEach(ProxiedClient::close);
             producers.forEach(ZkServers::closeQuietly);
+        }
+    }
+
+    /**
+     * A task delivered after an ack of it returned: a violation if its claim was made after that ack
+     * (the task was still, or again, in the queue: its attempt is at least the acknowledged one's),
+     * else a claim made before it and lost meanwhile. That one cannot always be told from a live
+     * claim: a session closed behind its client's back (this test's expiry, a long pause) leaves
+     * the client believing it connected until it next hears from the server, and its claims taken
+     * ahead with it. Its ack is refused; the handler has seen the task twice (at least once).
+     */
+    private static void checkNotBackAfterAck(Task<String> task, String to, Map<String, Integer> ackedAttempt,
+            Map<String, String> ackedBy, AtomicInteger redeliveredAfterAck, AtomicInteger staleDeliveries) {
+        Integer acked = ackedAttempt.get(task.id());
+        if (acked == null) {
+            return;
+        }
+        if (task.attempt() >= acked) {
+            redeliveredAfterAck.incrementAndGet();
+            System.out.println("TaskQueueFaultIT: " + task + " claimed and delivered to " + to + " after " + ackedBy.get(task.id()));
+        } else {
+            staleDeliveries.incrementAndGet();
         }
     }
 }
