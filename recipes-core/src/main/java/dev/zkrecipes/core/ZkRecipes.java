@@ -20,6 +20,7 @@ import dev.zkrecipes.core.internal.TlsStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -238,14 +239,38 @@ public final class ZkRecipes implements AutoCloseable {
         }
         // the recipes first, while the connection still lets them leave cleanly (nodes deleted now,
         // not when the session times out), then the connection
-        if (owned) {
+        if (!owned) {
+            closeAll(ClientRecipes.takeAll(this));
+        } else {
             // the session ends right after: it deletes every ephemeral node in one request, so the
             // recipes leave without deleting theirs one by one (a thousand leaderships move at once)
             ClientRecipes.sessionEnding(this);
-        }
-        closeAll(ClientRecipes.takeAll(this));
-        if (owned) {
+            List<AutoCloseable> recipes = ClientRecipes.takeAll(this);
+            List<ClientRecipes.SessionScoped> scoped = new ArrayList<>();
+            List<AutoCloseable> needSession = new ArrayList<>();
+            for (AutoCloseable r : recipes) {
+                if (r instanceof ClientRecipes.SessionScoped s) {
+                    scoped.add(s);
+                } else {
+                    needSession.add(r);
+                }
+            }
+            // a store's watches, a consumer's handlers finishing their tasks: these need the session
+            closeAll(needSession);
+            // terms end before the session does (never an old leader that still says it leads), all
+            // at once: the successors are elected as soon as the session is gone
+            for (ClientRecipes.SessionScoped s : scoped) {
+                try {
+                    s.endBeforeSessionCloses();
+                } catch (RuntimeException e) {
+                    LOG.warn("ending {} along with its client's session: {}", s, e.toString());
+                }
+            }
             curator.close();
+            // with the session gone their close sends nothing: one after the other, no threads
+            for (ClientRecipes.SessionScoped s : scoped) {
+                closeQuietly(s);
+            }
             // the recipes are closed and the connection with them: their threads go too
             SerialExecutor.closePools(curator);
         }
@@ -279,13 +304,7 @@ public final class ZkRecipes implements AutoCloseable {
             return t;
         });
         for (AutoCloseable recipe : recipes) {
-            closers.execute(() -> {
-                try {
-                    recipe.close();
-                } catch (Exception e) {
-                    LOG.warn("closing {} along with its client: {}", recipe, e.toString());
-                }
-            });
+            closers.execute(() -> closeQuietly(recipe));
         }
         closers.shutdown();
         try {
@@ -295,6 +314,14 @@ public final class ZkRecipes implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable recipe) {
+        try {
+            recipe.close();
+        } catch (Exception e) {
+            LOG.warn("closing {} along with its client: {}", recipe, e.toString());
         }
     }
 

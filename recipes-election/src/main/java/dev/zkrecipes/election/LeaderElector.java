@@ -55,6 +55,8 @@ public final class LeaderElector implements AutoCloseable {
     private final String electionPath;
     private final String participantId;
     private final Candidate candidate;
+    /** What the client knows this elector by: closing the client ends the term before the session. */
+    private final ClientRecipes.SessionScoped registration = new Registration();
     private final Lifecycle lifecycle;
 
     private LeaderElector(Builder b) {
@@ -95,7 +97,7 @@ public final class LeaderElector implements AutoCloseable {
     public void start() {
         zk.checkStarted();
         lifecycle.start();
-        ClientRecipes.opened(zk, this);
+        ClientRecipes.opened(zk, registration);
         candidate.start();
     }
 
@@ -191,7 +193,7 @@ public final class LeaderElector implements AutoCloseable {
         if (!lifecycle.close()) {
             return;
         }
-        ClientRecipes.closed(zk, this);
+        ClientRecipes.closed(zk, registration);
         try {
             candidate.close(ClientRecipes.isSessionEnding(zk));
         } catch (InterruptedException e) {
@@ -202,6 +204,23 @@ public final class LeaderElector implements AutoCloseable {
     @Override
     public String toString() {
         return "LeaderElector[" + name + ", " + participantId + ", leader=" + candidate.isLeader() + "]";
+    }
+
+    private final class Registration implements ClientRecipes.SessionScoped {
+        @Override
+        public void endBeforeSessionCloses() {
+            candidate.endBeforeSessionCloses();
+        }
+
+        @Override
+        public void close() {
+            LeaderElector.this.close();
+        }
+
+        @Override
+        public String toString() {
+            return LeaderElector.this.toString();
+        }
     }
 
     private static String defaultParticipantId() {

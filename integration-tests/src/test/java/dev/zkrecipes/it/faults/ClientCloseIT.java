@@ -19,8 +19,10 @@ import dev.zkrecipes.queue.TaskQueue;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
@@ -105,6 +107,84 @@ class ClientCloseIT {
             assertThat(curator.getChildren().forPath("/zkr/elections/close-wrapped")).isEmpty();
         } finally {
             curator.close();
+        }
+    }
+
+    /**
+     * The leading client's close hands 200 leaderships on at once through its session's end, and
+     * no new leader is told while the old one still says it leads: every old term has ended (and
+     * said so, CLOSED) before the session's end lets a successor in.
+     */
+    @Test
+    void closingALeadingClientEndsEveryTermBeforeAnySuccessorIsElected() throws Exception {
+        int n = 200;
+        ZkRecipes leading = Clients.connect(zk.connectString());
+        List<LeaderElector> leaders = new ArrayList<>();
+        List<LeaderElector> followers = new ArrayList<>();
+        List<Leadership> oldTerms = new CopyOnWriteArrayList<>();
+        List<RevocationReason> revoked = new CopyOnWriteArrayList<>();
+        List<String> overlaps = new CopyOnWriteArrayList<>();
+        AtomicInteger told = new AtomicInteger();
+        try (ZkRecipes following = Clients.connect(zk.connectString())) {
+            for (int i = 0; i < n; i++) {
+                LeaderElector e = LeaderElector.builder(leading, "close-many/e" + i).participantId("old")
+                        .listener(new LeadershipListener() {
+                            @Override
+                            public void elected(Leadership term) {
+                            }
+
+                            @Override
+                            public void revoked(Leadership term, RevocationReason reason) {
+                                revoked.add(reason);
+                            }
+                        }).build();
+                e.start();
+                leaders.add(e);
+            }
+            for (LeaderElector e : leaders) {
+                oldTerms.add(e.awaitLeadership(WAIT).orElseThrow());
+            }
+            for (int i = 0; i < n; i++) {
+                LeaderElector old = leaders.get(i);
+                Leadership oldTerm = oldTerms.get(i);
+                LeaderElector e = LeaderElector.builder(following, "close-many/e" + i).participantId("new")
+                        .listener(new LeadershipListener() {
+                            @Override
+                            public void elected(Leadership term) {
+                                if (old.isLeader() || oldTerm.isValid()) {
+                                    overlaps.add(term.participantId() + " of " + oldTerm);
+                                }
+                                told.incrementAndGet();
+                            }
+
+                            @Override
+                            public void revoked(Leadership term, RevocationReason reason) {
+                            }
+                        }).build();
+                e.start();
+                followers.add(e);
+            }
+            await().atMost(WAIT).until(() -> followers.stream().allMatch(f -> {
+                try {
+                    return f.participants().size() == 2;
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            }));
+
+            leading.close();
+
+            await().atMost(WAIT).until(() -> told.get() == n);
+            assertThat(overlaps).as("new leaders told while the old one still led").isEmpty();
+            assertThat(leaders).noneMatch(LeaderElector::isLeader);
+            assertThat(oldTerms).noneMatch(Leadership::isValid);
+            await().atMost(WAIT).until(() -> revoked.size() == n);
+            assertThat(revoked).containsOnly(RevocationReason.CLOSED);
+            for (LeaderElector f : followers) {
+                f.close();
+            }
+        } finally {
+            leading.close();
         }
     }
 }

@@ -23,6 +23,18 @@ public final class ClientRecipes {
     private ClientRecipes() {
     }
 
+    /**
+     * A recipe that holds rights on its client's session (a term) and needs nothing from ZooKeeper
+     * to close once that session ends, since the session's end deletes its nodes. When its client
+     * closes, its rights end first, at once and without a request; then the session closes, handing
+     * every such right on in one request; then the recipe closes.
+     */
+    public interface SessionScoped extends AutoCloseable {
+
+        /** Ends every right this recipe holds on the session now, without a request; none begins again. */
+        void endBeforeSessionCloses();
+    }
+
     /** {@code recipe} started on {@code zk}. */
     public static synchronized void opened(ZkRecipes zk, AutoCloseable recipe) {
         OPEN.computeIfAbsent(zk, k -> Collections.newSetFromMap(new IdentityHashMap<>())).add(recipe);

@@ -119,7 +119,10 @@ public final class Candidate implements ConnectionStateListener {
     private volatile Node node;
     private Term term;
     private boolean suspended;
+    /** No term begins and no node is made any more (left, or leaving with the session). */
     private boolean closed;
+    /** close() ran: the threads are closed too. */
+    private boolean finished;
     /** Set while the ensemble refuses this participant its place for lack of rights (NOAUTH). */
     private NotAuthorizedException refused;
 
@@ -229,9 +232,10 @@ public final class Candidate implements ConnectionStateListener {
         Deadline bound = Deadline.forClosing(curator);
         CompletableFuture<?> deleted = null;
         synchronized (this) {
-            if (closed) {
+            if (finished) {
                 return;
             }
+            finished = true;
             closed = true;
             Node left = node;
             node = null;
@@ -267,6 +271,25 @@ public final class Candidate implements ConnectionStateListener {
             worker.close();
             callbacks.close();
         }
+    }
+
+    /**
+     * The client closes its session next, and that deletes our node: the term, if any, ends now
+     * ({@code revoked(term, CLOSED)}) and no other begins; nothing is sent, so a thousand
+     * participants end theirs in moments and the session's end hands every leadership on at once.
+     * {@link #close(boolean) close(true)} finishes (the threads).
+     */
+    public synchronized void endBeforeSessionCloses() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Term ended = term;
+        term = null;
+        if (ended != null && ended.node().end()) {
+            post(ended, RevocationReason.CLOSED);
+        }
+        notifyAll();
     }
 
     // ---- connection state: validity changes here at once, node work goes to the worker ----
