@@ -7,6 +7,9 @@ import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.election.LeadershipListener;
 import dev.zkrecipes.election.RevocationReason;
+import dev.zkrecipes.lock.DistributedLock;
+import dev.zkrecipes.lock.LockHandle;
+import dev.zkrecipes.lock.LockListener;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.EmbeddedZk;
 import java.time.Duration;
@@ -18,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Hundreds of elections on one client cost a bounded number of threads, and a listener that blocks
+ * A thousand elections and locks on one client cost a bounded number of threads, and a listener that blocks
  * in one election does not hold up another election's hand-off.
  */
 class ManyElectionsIT {
@@ -28,37 +31,52 @@ class ManyElectionsIT {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
+    /**
+     * The issue's bound: 1,000 elections and 1,000 locks held with listeners add at most 32 threads
+     * to a connected client (its two pools, 16 each, whatever the count), and closing the client
+     * ends every one of them.
+     */
     @Test
-    void threeHundredElectionsOnOneClientRunOnABoundedNumberOfThreads() throws Exception {
+    void aThousandElectionsAndAThousandHeldLocksOnOneClientAddAtMostThirtyTwoThreads() throws Exception {
         java.util.Set<Thread> before = java.util.Set.copyOf(Thread.getAllStackTraces().keySet());
-        int threadsBefore = Thread.activeCount();
         ZkRecipes client = Clients.connect(zk.connectString());
         List<LeaderElector> electors = new ArrayList<>();
+        List<LockHandle> held = new ArrayList<>();
         try (client) {
-            for (int i = 0; i < 300; i++) {
-                LeaderElector e = LeaderElector.builder(client, "many/e" + i).participantId("p").listener(new LeadershipListener() {
-                    @Override
-                    public void elected(Leadership term) {
-                    }
+            // the client's own threads (Curator's, ZooKeeper's) are there before any recipe
+            int threadsConnected = Thread.activeCount();
+            LeadershipListener quiet = new LeadershipListener() {
+                @Override
+                public void elected(Leadership term) {
+                }
 
-                    @Override
-                    public void revoked(Leadership term, RevocationReason reason) {
-                    }
-                }).build();
+                @Override
+                public void revoked(Leadership term, RevocationReason reason) {
+                }
+            };
+            for (int i = 0; i < 1000; i++) {
+                LeaderElector e = LeaderElector.builder(client, "many/e" + i).participantId("p").listener(quiet).build();
                 e.start();
                 electors.add(e);
+            }
+            for (int i = 0; i < 1000; i++) {
+                DistributedLock lock = DistributedLock.of(client, "many/l" + i).addListener(new LockListener() { });
+                held.add(lock.tryAcquire(WAIT).orElseThrow());
             }
             for (LeaderElector e : electors) {
                 assertThat(e.awaitLeadership(WAIT)).isPresent();
             }
-            // the client's own threads and its two pools (16 + 16 at most), not one per elector
-            assertThat(Thread.activeCount() - threadsBefore).isLessThan(48);
+            assertThat(Thread.activeCount() - threadsConnected).as("threads added by 1,000 elections and 1,000 held locks")
+                    .isLessThanOrEqualTo(32);
+            assertThat(held).allMatch(LockHandle::isValid);
         }
         // closing the client ends them all
         // (the embedded server's own connection workers, made for the new client, stay)
         org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
                 .filteredOn(t -> t.isAlive() && !before.contains(t) && !t.getName().startsWith("NIOWorkerThread") && !t.getName().startsWith("awaitility"))
                 .extracting(Thread::getName).isEmpty());
+        assertThat(electors).noneMatch(LeaderElector::isLeader);
+        assertThat(held).noneMatch(LockHandle::isValid);
     }
 
     @Test
