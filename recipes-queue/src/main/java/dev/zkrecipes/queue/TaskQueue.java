@@ -173,10 +173,14 @@ public final class TaskQueue<T> {
     }
 
     /**
-     * Claims the oldest task available, waiting up to {@code timeout} for one.
+     * Claims the oldest task available, waiting up to {@code timeout} for one. Bounded whatever the
+     * network does: it returns or throws within {@code timeout} plus half a second (one last
+     * request's grace) or the client's connection timeout, whichever is less. A claim whose reply
+     * comes too late is given back in the background.
      *
      * @return the claimed task, or empty on timeout
      * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws dev.zkrecipes.core.ConnectionLossException if ZooKeeper did not answer within that bound
      * @throws InterruptedException if interrupted while waiting
      * @throws SerializationException if the task's bytes do not deserialize (the task is released)
      */

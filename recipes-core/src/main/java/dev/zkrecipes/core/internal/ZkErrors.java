@@ -7,6 +7,7 @@ import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.SessionExpiredException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipeException;
+import java.util.concurrent.TimeoutException;
 import org.apache.zookeeper.KeeperException;
 
 /**
@@ -30,6 +31,11 @@ public final class ZkErrors {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
             return new ZkRecipeException("interrupted while " + action, e);
+        }
+        if (e instanceof TimeoutException) {
+            // a call's own bound passed before ZooKeeper answered: as unknown as a lost connection
+            return new ConnectionLossException("ZooKeeper did not answer in time while " + action
+                    + "; check the ensemble is reachable. A write's outcome is unknown: re-read before retrying", e);
         }
         if (e instanceof KeeperException k) {
             switch (k.code()) {

@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -108,6 +109,8 @@ public final class QueueEngine {
      */
     private static final long AHEAD_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long SETTLE_DELAY_MILLIS = 1000;
+    /** How long past a claiming caller's timeout a batch may still wait for its replies. */
+    private static final long CLAIM_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     // Only times the settling; the work itself (blocking calls, bounded by the client's own
     // timeouts) runs on the client's own work pool, one task at a time per queue engine: a client
     // whose ensemble is unreachable never delays another client's settling, and thousands of
@@ -552,16 +555,16 @@ public final class QueueEngine {
             }
             List<String> paths = nextCandidates(batch);
             if (paths.isEmpty()) {
-                if (!refill()) {
+                if (!refill(ioBound(deadline))) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         return null;
                     }
-                    awaitWork(left, stop);
+                    awaitWork(left, stop, ioBound(deadline));
                 }
                 continue;
             }
-            List<Claimed> claimed = tryClaimAll(paths);
+            List<Claimed> claimed = tryClaimAll(paths, deadline);
             if (!claimed.isEmpty()) {
                 addReady(claimed.subList(1, claimed.size()));
                 return claimed.get(0);
@@ -574,6 +577,41 @@ public final class QueueEngine {
                 return null;
             }
         }
+    }
+
+    /**
+     * How long the requests of a claiming caller may wait: what a request may take on a live
+     * connection, and no more than the caller's timeout allows (with a little grace, so that a
+     * poll(0) can still read and claim once). Curator's foreground calls would block through the
+     * whole retry policy instead: minutes on an unreachable ensemble.
+     */
+    private Deadline ioBound(long callerDeadlineNanos) {
+        return Deadline.forClosing(curator).min(Deadline.afterNanos(
+                Math.max(0, callerDeadlineNanos - System.nanoTime()) + CLAIM_GRACE_NANOS));
+    }
+
+    private List<String> children(Deadline d, String path) throws Exception {
+        return Background.call(d, cb -> curator.getChildren().inBackground(cb).forPath(path)).getChildren();
+    }
+
+    private List<String> children(Deadline d, String path, Watcher watcher) throws Exception {
+        return Background.call(d, cb -> curator.getChildren().usingWatcher(watcher).inBackground(cb).forPath(path))
+                .getChildren();
+    }
+
+    private byte[] data(Deadline d, String path, Watcher watcher) throws Exception {
+        return Background.call(d, cb -> curator.getData().usingWatcher(watcher).inBackground(cb).forPath(path)).getData();
+    }
+
+    /** Whether {@code path} exists, watching it either way. */
+    private boolean exists(Deadline d, String path, Watcher watcher) throws Exception {
+        CuratorEvent e = Background.await(d, Background.send(
+                cb -> curator.checkExists().usingWatcher(watcher).inBackground(cb).forPath(path)));
+        if (e.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+            return false;
+        }
+        Background.succeeded(e);
+        return true;
     }
 
     private synchronized List<String> nextCandidates(int max) {
@@ -664,7 +702,7 @@ public final class QueueEngine {
     }
 
     /** Reads the oldest buckets that hold unclaimed tasks into {@code candidates}; false if none. */
-    private boolean refill() {
+    private boolean refill(Deadline io) {
         try {
             // on the settle pool, one settler at a time: never two give-backs of one claim, and a
             // poll's timeout never waits on another claim's settling
@@ -675,9 +713,10 @@ public final class QueueEngine {
             List<String> buckets;
             Set<String> claimed;
             try {
-                tailBucket = Math.max(tailBucket, readTail());
-                buckets = Layout.bucketsIn(curator.getChildren().forPath(layout.tasks), this::reportForeign);
-                claimed = new HashSet<>(curator.getChildren().forPath(layout.claims));
+                tailBucket = Math.max(tailBucket, parseTail(Background.call(io,
+                        cb -> curator.getData().inBackground(cb).forPath(layout.tail)).getData()));
+                buckets = Layout.bucketsIn(children(io, layout.tasks), this::reportForeign);
+                claimed = new HashSet<>(children(io, layout.claims));
             } catch (KeeperException.NoNodeException noQueueYet) {
                 return false;
             }
@@ -686,12 +725,12 @@ public final class QueueEngine {
                 String bucketPath = ZKPaths.makePath(layout.tasks, bucket);
                 List<String> children;
                 try {
-                    children = Layout.tasksIn(curator.getChildren().forPath(bucketPath), bucketPath, this::reportForeign);
+                    children = Layout.tasksIn(children(io, bucketPath), bucketPath, this::reportForeign);
                 } catch (KeeperException.NoNodeException gone) {
                     continue;
                 }
                 if (children.isEmpty()) {
-                    removeIfDrained(bucket, bucketPath);
+                    removeIfDrained(bucket, bucketPath, io);
                     continue;
                 }
                 for (String child : children) {
@@ -730,10 +769,10 @@ public final class QueueEngine {
     }
 
     /** An empty bucket behind the tail will never fill again: remove it so the bucket list stays short. */
-    private void removeIfDrained(String bucket, String bucketPath) throws Exception {
+    private void removeIfDrained(String bucket, String bucketPath, Deadline io) throws Exception {
         if (Layout.bucketNumber(bucket) < tailBucket) {
             try {
-                curator.delete().forPath(bucketPath);
+                Background.call(io, cb -> curator.delete().inBackground(cb).forPath(bucketPath));
             } catch (KeeperException.NotEmptyException | KeeperException.NoNodeException raced) {
                 // a late producer wrote into it, or another consumer removed it
             }
@@ -749,9 +788,11 @@ public final class QueueEngine {
      * <p>A claim whose outcome stays unknown (connection lost, the wait below passed) is recorded
      * as in doubt and settled by the next refill: given back if it landed.
      */
-    private List<Claimed> tryClaimAll(List<String> paths) throws InterruptedException {
-        // the bound of one batch: what a request may take on a live connection
-        Deadline deadline = Deadline.forClosing(curator);
+    private List<Claimed> tryClaimAll(List<String> paths, long callerDeadlineNanos) throws InterruptedException {
+        // the bound of one batch: what a request may take on a live connection, and no more than the
+        // caller's timeout allows (with a little grace, so that a poll(0) can still claim once);
+        // claims whose reply comes later are in doubt and settled then
+        Deadline deadline = ioBound(callerDeadlineNanos);
         List<CompletableFuture<CuratorEvent>> reads = new ArrayList<>(paths.size());
         for (String path : paths) {
             reads.add(Background.send(cb -> curator.getData().inBackground(cb).forPath(path)));
@@ -839,7 +880,7 @@ public final class QueueEngine {
             }
         }
         try {
-            claimed.addAll(oursAmong(refused));
+            claimed.addAll(oursAmong(refused, deadline));
         } catch (InterruptedException e) {
             addReady(claimed);
             throw e;
@@ -883,11 +924,10 @@ public final class QueueEngine {
     }
 
     /** The refused claims that are ours after all (applied, reply lost), read back together. */
-    private List<Claimed> oursAmong(List<Attempt> refused) throws InterruptedException {
+    private List<Claimed> oursAmong(List<Attempt> refused, Deadline deadline) throws InterruptedException {
         if (refused.isEmpty()) {
             return List.of();
         }
-        Deadline deadline = Deadline.forClosing(curator);
         List<CompletableFuture<CuratorEvent>> holders = new ArrayList<>(refused.size());
         for (Attempt a : refused) {
             holders.add(Background.send(cb -> curator.getData().inBackground(cb).forPath(layout.claimPath(a.id))));
@@ -1679,7 +1719,7 @@ public final class QueueEngine {
      * Waits (up to {@code nanos}) for a sign of work. The first idle consumer in line watches the
      * tail bucket, the claims and the tail pointer; every other one watches the consumer ahead.
      */
-    private void awaitWork(long nanos, BooleanSupplier stop) throws InterruptedException {
+    private void awaitWork(long nanos, BooleanSupplier stop, Deadline io) throws InterruptedException {
         boolean arm;
         synchronized (lineLock) {
             waiting++;
@@ -1691,7 +1731,7 @@ public final class QueueEngine {
                 signals.drainPermits();
                 boolean workVisible;
                 try {
-                    workVisible = armWatch(event -> {
+                    workVisible = armWatch(io, event -> {
                         if (event.getType() != Watcher.Event.EventType.None) {
                             synchronized (lineLock) {
                                 armed = false;
@@ -1733,45 +1773,60 @@ public final class QueueEngine {
     }
 
     /** Joins the line if needed and sets this consumer's watch; true if work is visible already. */
-    private boolean armWatch(Watcher wake) throws InterruptedException {
+    private boolean armWatch(Deadline io, Watcher wake) throws InterruptedException {
         try {
             String mine;
             synchronized (lineLock) {
                 if (waiterNode == null || Sessions.hasMovedOn(curator, waiterSession)) {
                     // protected: a lost reply must not leave an orphan of ours at the head of the line
-                    Stat made = new Stat();
-                    waiterNode = curator.create().storingStatIn(made).creatingParentContainersIfNeeded().withProtection()
-                            .withMode(CreateMode.EPHEMERAL_SEQUENTIAL).forPath(ZKPaths.makePath(layout.waiters, "w-"));
-                    waiterSession = made.getEphemeralOwner() != 0 ? made.getEphemeralOwner() : Sessions.currentSessionId(curator);
+                    CompletableFuture<CuratorEvent> create = Background.send(cb -> curator.create()
+                            .creatingParentContainersIfNeeded().withProtection().withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
+                            .inBackground(cb).forPath(ZKPaths.makePath(layout.waiters, "w-")));
+                    CuratorEvent made;
+                    try {
+                        made = Background.succeeded(Background.await(io, create));
+                    } catch (TimeoutException | InterruptedException gaveUp) {
+                        // a waiter node that lands after we stopped waiting must not stand in line for nobody
+                        create.thenAccept(late -> {
+                            if (late.getResultCode() == KeeperException.Code.OK.intValue() && late.getName() != null) {
+                                deleteQuietlyInBackground(late.getName());
+                            }
+                        });
+                        throw gaveUp;
+                    }
+                    waiterNode = made.getName();
+                    Stat stat = made.getStat();
+                    waiterSession = stat != null && stat.getEphemeralOwner() != 0 ? stat.getEphemeralOwner()
+                            : Sessions.currentSessionId(curator);
                 }
                 mine = ZKPaths.getNodeFromPath(waiterNode);
             }
-            List<String> line = SequentialNodes.sortedProtected(curator.getChildren().forPath(layout.waiters), "w-");
+            List<String> line = SequentialNodes.sortedProtected(children(io, layout.waiters), "w-");
             int index = line.indexOf(mine);
             if (index > 0) {
                 try {
-                    curator.getData().usingWatcher(wake).forPath(ZKPaths.makePath(layout.waiters, line.get(index - 1)));
+                    data(io, ZKPaths.makePath(layout.waiters, line.get(index - 1)), wake);
                     return false;
                 } catch (KeeperException.NoNodeException ahead) {
                     return true;
                 }
             }
             // first in line: watch where work appears (a queue nobody has put into yet: its tail)
-            if (curator.checkExists().usingWatcher(wake).forPath(layout.tail) == null) {
+            if (!exists(io, layout.tail, wake)) {
                 return false;
             }
-            long tail = Math.max(tailBucket, parseTail(curator.getData().usingWatcher(wake).forPath(layout.tail)));
+            long tail = Math.max(tailBucket, parseTail(data(io, layout.tail, wake)));
             tailBucket = tail;
             Set<String> claimed;
             try {
-                claimed = new HashSet<>(curator.getChildren().usingWatcher(wake).forPath(layout.claims));
+                claimed = new HashSet<>(children(io, layout.claims, wake));
             } catch (KeeperException.NoNodeException settingUp) {
                 return true;
             }
             for (long b = Math.max(0, tail - 1); b <= tail; b++) {
                 try {
                     String bucketPath = layout.bucket(b);
-                    List<String> children = curator.getChildren().usingWatcher(wake).forPath(bucketPath);
+                    List<String> children = children(io, bucketPath, wake);
                     // only our tasks are work: a foreign node here must not keep idle consumers spinning
                     for (String child : Layout.tasksIn(children, bucketPath, this::reportForeign)) {
                         if (!claimed.contains(Layout.bucketName(b) + "-" + child)) {
@@ -1780,7 +1835,7 @@ public final class QueueEngine {
                     }
                 } catch (KeeperException.NoNodeException notThere) {
                     // drained, or not made yet: its creation must wake us too
-                    if (curator.checkExists().usingWatcher(wake).forPath(layout.bucket(b)) != null) {
+                    if (exists(io, layout.bucket(b), wake)) {
                         return true;
                     }
                 }
@@ -1788,6 +1843,14 @@ public final class QueueEngine {
             return false;
         } catch (Exception e) {
             throw ZkErrors.translate(e, "waiting on queue '" + queueName + "'");
+        }
+    }
+
+    private void deleteQuietlyInBackground(String path) {
+        try {
+            curator.delete().guaranteed().inBackground().forPath(path);
+        } catch (Exception e) {
+            LOG.debug("queue '{}': could not delete {} now ({}); the session's end deletes it", queueName, path, e.toString());
         }
     }
 
