@@ -26,6 +26,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.RetryPolicy;
+import org.apache.curator.framework.api.CuratorEventType;
+import org.apache.curator.framework.api.CuratorListener;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
@@ -82,6 +84,9 @@ public final class ZkRecipes implements AutoCloseable {
     private final SaslWatch sasl;
     private final String connectString;
 
+    /** A wrapper's ear on its Curator client closing (null when this client owns its Curator). */
+    private CuratorListener curatorClosing;
+
     private ZkRecipes(CuratorFramework curator, boolean owned, int maxPayloadBytes, ConnectDiagnosis diagnosis,
                       SaslWatch sasl, String connectString) {
         this.curator = curator;
@@ -108,7 +113,16 @@ public final class ZkRecipes implements AutoCloseable {
      */
     public static ZkRecipes wrap(CuratorFramework curator) {
         requireNonNull(curator, "curator");
-        return new ZkRecipes(curator, false, defaultMaxPayloadBytes(), null, null, null);
+        ZkRecipes zk = new ZkRecipes(curator, false, defaultMaxPayloadBytes(), null, null, null);
+        // the Curator client is the caller's: whoever closes it (directly, or a ZkRecipes that owns
+        // it), the terms of recipes built through this wrapper end before its session does
+        zk.curatorClosing = (client, event) -> {
+            if (event.getType() == CuratorEventType.CLOSING) {
+                ClientRecipes.endSessionScoped(zk);
+            }
+        };
+        curator.getCuratorListenable().addListener(zk.curatorClosing);
+        return zk;
     }
 
     /**
@@ -240,6 +254,7 @@ public final class ZkRecipes implements AutoCloseable {
         // the recipes first, while the connection still lets them leave cleanly (nodes deleted now,
         // not when the session times out), then the connection
         if (!owned) {
+            curator.getCuratorListenable().removeListener(curatorClosing);
             closeAll(ClientRecipes.takeAll(this));
         } else {
             // the session ends right after: it deletes every ephemeral node in one request, so the

@@ -193,11 +193,14 @@ public final class LeaderElector implements AutoCloseable {
         if (!lifecycle.close()) {
             return;
         }
-        ClientRecipes.closed(zk, registration);
+        // the term ends before the client stops knowing this elector: a client closing meanwhile
+        // would otherwise close its session, and elect a successor, while this term still held
         try {
             candidate.close(ClientRecipes.isSessionEnding(zk));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            ClientRecipes.closed(zk, registration);
         }
     }
 

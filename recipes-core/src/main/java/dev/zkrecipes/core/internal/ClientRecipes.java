@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
+import org.slf4j.LoggerFactory;
 
 /**
  * The recipes open on each client -- electors, observers, stores, consumer subscriptions, whatever
@@ -45,6 +46,28 @@ public final class ClientRecipes {
         Set<AutoCloseable> open = OPEN.get(zk);
         if (open != null) {
             open.remove(recipe);
+        }
+    }
+
+    /**
+     * Ends now the rights of every session-scoped recipe open on {@code zk}, leaving them open: its
+     * Curator client is closing under it (a wrapped client closed by its owner).
+     */
+    public static void endSessionScoped(ZkRecipes zk) {
+        List<SessionScoped> scoped = new ArrayList<>();
+        synchronized (ClientRecipes.class) {
+            for (AutoCloseable r : OPEN.getOrDefault(zk, Set.of())) {
+                if (r instanceof SessionScoped s) {
+                    scoped.add(s);
+                }
+            }
+        }
+        for (SessionScoped s : scoped) {
+            try {
+                s.endBeforeSessionCloses();
+            } catch (RuntimeException e) {
+                LoggerFactory.getLogger(ClientRecipes.class).warn("ending {} along with its client's session: {}", s, e.toString());
+            }
         }
     }
 
