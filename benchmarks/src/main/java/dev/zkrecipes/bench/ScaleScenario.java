@@ -13,6 +13,7 @@ import dev.zkrecipes.queue.Serializers;
 import dev.zkrecipes.queue.Subscription;
 import dev.zkrecipes.queue.TaskQueue;
 import dev.zkrecipes.testing.Clients;
+import dev.zkrecipes.testing.SessionKiller;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,6 +53,7 @@ public final class ScaleScenario implements Scenario {
                 .map(x -> Arrays.stream(x.substring("--sizes=".length()).split(",")).mapToInt(Integer::parseInt).toArray())
                 .orElse(a.contains("--quick") ? new int[] {10, 100} : a.contains("--large") ? new int[] {10, 100, 1000, 10_000}
                         : new int[] {10, 100, 1000});
+        boolean explicitSizes = a.stream().anyMatch(x -> x.startsWith("--sizes="));
         String only = a.stream().filter(x -> x.startsWith("--only=")).map(x -> x.substring("--only=".length()))
                 .findFirst().orElse("elections,locks,stores,queues");
         try (Ensemble server = Ensemble.open(args)) {
@@ -59,6 +61,7 @@ public final class ScaleScenario implements Scenario {
                 Report.title("scale: elections on one client (threads and heap are the JVM's, after a GC)");
                 for (int n : sizes) {
                     elections(server, n);
+                    expiryMove(server, n);
                 }
             }
             if (only.contains("locks")) {
@@ -70,7 +73,7 @@ public final class ScaleScenario implements Scenario {
             if (only.contains("stores")) {
                 Report.title("scale: config stores on one client, each with a listener; one writer client");
                 for (int n : sizes) {
-                    if (n <= 1000) {
+                    if (n <= 1000 || explicitSizes) {
                         stores(server, n);
                     }
                 }
@@ -329,6 +332,63 @@ public final class ScaleScenario implements Scenario {
                 electors.get(c).forEach(LeaderElector::close);
             }
             zks.forEach(ZkRecipes::close);
+        }
+    }
+
+    /**
+     * Moving {@code n} leaderships when the leading client's session is closed on the server behind
+     * its back (what a pause past the session timeout does): from the kill to the last new leader
+     * told. Nothing of the leading client takes part; the ensemble and the followers do it all.
+     */
+    private static void expiryMove(Ensemble server, int n) throws Exception {
+        String connectString = server.getConnectString();
+        ZkRecipes first = Clients.connect(connectString, Duration.ofSeconds(30));
+        ZkRecipes second = Clients.connect(connectString, Duration.ofSeconds(30));
+        List<LeaderElector> all = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                LeaderElector e = LeaderElector.builder(first, "scale-expiry-" + n + "/e" + i).participantId("first").build();
+                e.start();
+                all.add(e);
+            }
+            for (LeaderElector e : all) {
+                e.awaitLeadership(Duration.ofSeconds(60)).orElseThrow();
+            }
+            Told told = new Told();
+            LeadershipListener listener = new LeadershipListener() {
+                @Override
+                public void elected(Leadership leadership) {
+                    told.now();
+                }
+
+                @Override
+                public void revoked(Leadership leadership, RevocationReason reason) {
+                }
+            };
+            List<LeaderElector> followers = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                LeaderElector e = LeaderElector.builder(second, "scale-expiry-" + n + "/e" + i).participantId("second")
+                        .listener(listener).build();
+                e.start();
+                followers.add(e);
+            }
+            all.addAll(followers);
+            for (LeaderElector e : followers) {
+                while (e.participants().size() < 2) {
+                    e.awaitLeadership(Duration.ofMillis(5));
+                }
+            }
+            long t0 = System.nanoTime();
+            SessionKiller.expire(first.curator(), connectString);
+            double moveMillis = (told.awaitAll(n) - t0) / 1e6;
+            Report.note(String.format(Locale.ROOT, "%6d elections: all %d leaderships moved %.0f ms after the leading"
+                    + " client's session was closed on the server (the last new leader told)", n, n, moveMillis));
+        } finally {
+            for (LeaderElector e : all) {
+                e.close();
+            }
+            second.close();
+            first.close();
         }
     }
 

@@ -228,13 +228,18 @@ class ElectionFastHandOffIT {
         // b is next and set up for the fast path: its own node and the head watched
         await().atMost(WAIT).until(() -> watchedPaths(b.zk).containsAll(List.of("data:" + aNode, "data:" + bNode)));
 
-        OverlapChecker checker = checker(a, b, c);
+        boolean operatorDeletesLeader = how == LeaderLeaves.NODE_DELETED_AT_ONCE || how == LeaderLeaves.NODE_DELETED_AFTER_50MS;
+        // A leader whose node an operator deletes learns of it from the same delete that elects c,
+        // on another client: nothing orders the two notifications, so a and c may both claim for a
+        // moment (CI saw one 2 ms sample). That overlap is the operator's; the one checked there is
+        // b's. A leader that closes ends its term before it sends its delete: all three are checked.
+        OverlapChecker checker = operatorDeletesLeader ? checker(b, c) : checker(a, b, c);
         try {
             operator.curator().delete().forPath(bNode);
             if (how == LeaderLeaves.NODE_DELETED_AFTER_50MS || how == LeaderLeaves.CLOSES_AFTER_50MS) {
                 pause(Duration.ofMillis(50));
             }
-            if (how == LeaderLeaves.NODE_DELETED_AT_ONCE || how == LeaderLeaves.NODE_DELETED_AFTER_50MS) {
+            if (operatorDeletesLeader) {
                 operator.curator().delete().forPath(aNode);
             } else {
                 a.elector.close();
@@ -273,7 +278,9 @@ class ElectionFastHandOffIT {
         await().atMost(WAIT).until(() -> watchedPaths(b.zk).containsAll(List.of("data:" + aNode, "data:" + bNode)));
         byte[] bData = operator.curator().getData().forPath(bNode);
 
-        OverlapChecker checker = checker(a, b, c);
+        // the operator deletes the leader's node too: a and c may both claim for a moment (see
+        // nextInLineWhoseNodeIsDeletedBeforeTheLeaderLeavesNeverLeadsOnIt); b's claims are checked
+        OverlapChecker checker = checker(b, c);
         try {
             CuratorFramework raw = operator.curator();
             if (script == OperatorScript.MULTI) {
@@ -315,7 +322,9 @@ class ElectionFastHandOffIT {
         await().atMost(WAIT).until(() -> watchedPaths(b.zk).containsAll(List.of("data:" + aNode, "data:" + bNode)));
         byte[] bData = operator.curator().getData().forPath(bNode);
 
-        OverlapChecker checker = checker(a, b, c);
+        // the operator deletes the leader's node too: a and c may both claim for a moment (see
+        // nextInLineWhoseNodeIsDeletedBeforeTheLeaderLeavesNeverLeadsOnIt); b's claims are checked
+        OverlapChecker checker = checker(b, c);
         try {
             b.proxy.stallRequestsFrom(Opcodes.GET_DATA);
             CuratorFramework raw = operator.curator();
