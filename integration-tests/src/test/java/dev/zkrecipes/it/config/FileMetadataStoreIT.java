@@ -211,8 +211,17 @@ class FileMetadataStoreIT {
                 }
             }
         });
+        int gaveUp = 0;
         for (int i = 0; i < 40; i++) {
-            a.rename(i % 2 == 0 ? "/x" : "/y", i % 2 == 0 ? "/y" : "/x");
+            try {
+                a.rename(i % 2 == 0 ? "/x" : "/y", i % 2 == 0 ? "/y" : "/x");
+            } catch (VersionConflictException hot) {
+                // a rename that lost every attempt to this tight update loop says so, typed: the
+                // caller retries (CI saw one); what must never happen is a confirmed update lost
+                gaveUp++;
+                i--;
+                assertThat(gaveUp).as("renames given up against the update loop").isLessThan(20);
+            }
         }
         stop.set(true);
         updater.get(10, TimeUnit.SECONDS);
