@@ -1,4 +1,4 @@
-package dev.zkrecipes.it.queue;
+package dev.zkrecipes.it.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * poll(timeout) keeps its bound with the ensemble unreachable: it returns or throws a typed
- * {@link ConnectionLossException} within the timeout plus half a second, whether it has tasks in
- * view to claim or must read the queue first. It took 12 s (claiming, untyped) and 151 s (reading,
- * through the whole retry policy) before.
+ * Calls with a timeout keep it with the ensemble unreachable (the client's connection blackholed),
+ * returning or throwing a typed {@link ConnectionLossException}: a queue's poll(timeout), within
+ * the timeout plus half a second, whether it has tasks in view to claim or must read the queue
+ * first (12 s claiming, untyped, and 151 s reading, through the whole retry policy, before).
  */
-class QueuePollBoundIT {
+class CallBoundsIT {
 
     @RegisterExtension
     static final EmbeddedZk zk = EmbeddedZk.server();
@@ -48,7 +48,7 @@ class QueuePollBoundIT {
                     outcome = "connection loss";
                 }
                 long ms = (System.nanoTime() - t0) / 1_000_000;
-                System.out.println("QueuePollBoundIT: poll(300 ms) on a blackholed connection: " + outcome + " after " + ms + " ms");
+                System.out.println("CallBoundsIT: poll(300 ms) on a blackholed connection: " + outcome + " after " + ms + " ms");
                 assertThat(ms).as("poll(300 ms) with the ensemble unreachable").isLessThan(1300);
             }
             consumer.proxy().heal();
