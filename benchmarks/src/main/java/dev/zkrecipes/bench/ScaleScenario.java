@@ -118,16 +118,7 @@ public final class ScaleScenario implements Scenario {
             List<LeaderElector> followers = new ArrayList<>();
             // when each new leader's code is told (its elected callback), whatever close() still does
             Told told = new Told();
-            LeadershipListener listener = new LeadershipListener() {
-                @Override
-                public void elected(Leadership leadership) {
-                    told.now();
-                }
-
-                @Override
-                public void revoked(Leadership leadership, RevocationReason reason) {
-                }
-            };
+            LeadershipListener listener = told.listener();
             for (int i = 0; i < n; i++) {
                 LeaderElector e = LeaderElector.builder(second, "scale-" + n + "/e" + i).participantId("second")
                         .listener(listener).build();
@@ -355,16 +346,7 @@ public final class ScaleScenario implements Scenario {
                 e.awaitLeadership(Duration.ofSeconds(60)).orElseThrow();
             }
             Told told = new Told();
-            LeadershipListener listener = new LeadershipListener() {
-                @Override
-                public void elected(Leadership leadership) {
-                    told.now();
-                }
-
-                @Override
-                public void revoked(Leadership leadership, RevocationReason reason) {
-                }
-            };
+            LeadershipListener listener = told.listener();
             List<LeaderElector> followers = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 LeaderElector e = LeaderElector.builder(second, "scale-expiry-" + n + "/e" + i).participantId("second")
@@ -400,6 +382,20 @@ public final class ScaleScenario implements Scenario {
         void now() {
             last.accumulateAndGet(System.nanoTime(), Math::max);
             count.incrementAndGet();
+        }
+
+        /** An elector's listener that notes each election here. */
+        LeadershipListener listener() {
+            return new LeadershipListener() {
+                @Override
+                public void elected(Leadership leadership) {
+                    now();
+                }
+
+                @Override
+                public void revoked(Leadership leadership, RevocationReason reason) {
+                }
+            };
         }
 
         /** The time the {@code n}-th leader was told, waiting up to 60 s for it. */
