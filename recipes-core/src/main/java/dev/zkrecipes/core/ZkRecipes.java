@@ -274,13 +274,7 @@ public final class ZkRecipes implements AutoCloseable {
             closeAll(needSession);
             // terms end before the session does (never an old leader that still says it leads), all
             // at once: the successors are elected as soon as the session is gone
-            for (ClientRecipes.SessionScoped s : scoped) {
-                try {
-                    s.endBeforeSessionCloses();
-                } catch (RuntimeException e) {
-                    LOG.warn("ending {} along with its client's session: {}", s, e.toString());
-                }
-            }
+            ClientRecipes.endRights(scoped);
             curator.close();
             // with the session gone their close sends nothing: one after the other, no threads
             for (ClientRecipes.SessionScoped s : scoped) {

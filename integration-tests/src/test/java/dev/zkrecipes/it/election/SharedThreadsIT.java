@@ -454,12 +454,10 @@ class SharedThreadsIT {
         return led.isPresent() ? ms : -1;
     }
 
+    /** A real pause, for what no observable state tells (see the caller). */
     private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Duration d = Duration.ofMillis(ms);
+        await().pollDelay(d).atMost(d.plusSeconds(5)).until(() -> true);
     }
 
     /** How many threads running tasks of recipes named {@code prefix...} sit in a ZooKeeper or Curator call. */

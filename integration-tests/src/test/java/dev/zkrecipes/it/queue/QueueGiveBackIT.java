@@ -434,7 +434,7 @@ class QueueGiveBackIT {
                     if (slow.contains(task.id())) {
                         // a deliberately slow handler: the real pause is the point, so that what this
                         // consumer claimed ahead waits past 500 ms and is swept meanwhile
-                        Thread.sleep(700); // a real pause on purpose: see above
+                        await().pollDelay(Duration.ofMillis(700)).atMost(Duration.ofSeconds(5)).until(() -> true);
                     }
                 } finally {
                     inHandler.remove(task.id(), by);

@@ -3,9 +3,11 @@ package dev.zkrecipes.core.internal;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.BackgroundCallback;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.zookeeper.KeeperException;
+import org.slf4j.LoggerFactory;
 
 /**
  * Curator operations sent in the background and awaited with a {@link Deadline}: the only way to
@@ -63,6 +65,24 @@ public final class Background {
             throw KeeperException.create(KeeperException.Code.get(event.getResultCode()), event.getPath());
         }
         return event;
+    }
+
+    /**
+     * A create whose caller stopped waiting (its bound passed, or it was interrupted): if it lands,
+     * its node is deleted at once (guaranteed, in the background), so nothing is left that nobody
+     * owns; the session's end deletes an ephemeral one anyway.
+     */
+    public static void deleteWhenCreated(CuratorFramework curator, CompletableFuture<CuratorEvent> create) {
+        create.thenAccept(event -> {
+            if (event.getResultCode() == KeeperException.Code.OK.intValue() && event.getName() != null) {
+                try {
+                    curator.delete().guaranteed().inBackground().forPath(event.getName());
+                } catch (Exception e) {
+                    LoggerFactory.getLogger(Background.class).debug("could not delete {}, created after its caller gave"
+                            + " up ({}); the session's end deletes it", event.getName(), e.toString());
+                }
+            }
+        });
     }
 
     /** True for the exception a {@link Deadline} throws when it passed. */

@@ -62,6 +62,11 @@ public final class ClientRecipes {
                 }
             }
         }
+        endRights(scoped);
+    }
+
+    /** Ends the rights of each of {@code scoped} now ({@link SessionScoped#endBeforeSessionCloses}), one failing not stopping the rest. */
+    public static void endRights(List<SessionScoped> scoped) {
         for (SessionScoped s : scoped) {
             try {
                 s.endBeforeSessionCloses();

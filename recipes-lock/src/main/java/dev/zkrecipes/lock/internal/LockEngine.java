@@ -373,7 +373,7 @@ public final class LockEngine {
         try {
             created = Background.await(deadline, create);
         } catch (InterruptedException | TimeoutException e) {
-            deleteWhenCreated(create);
+            Background.deleteWhenCreated(curator, create);
             throw e;
         }
         if (created.getResultCode() != KeeperException.Code.OK.intValue() && line != null && line.isDone()) {
@@ -420,15 +420,5 @@ public final class LockEngine {
                 || code == KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH) {
             throw KeeperException.create(code, reply.getPath());
         }
-    }
-
-    /** A create we stopped waiting for: if it lands, its node is deleted at once. */
-    private void deleteWhenCreated(CompletableFuture<CuratorEvent> create) {
-        create.thenAccept(event -> {
-            if (event.getResultCode() == 0 && event.getName() != null) {
-                LOG.debug("{}: deleting {}, created after its caller gave up", description, event.getName());
-                deleteInBackground(event.getName());
-            }
-        });
     }
 }

@@ -599,6 +599,10 @@ public final class QueueEngine {
                 .getChildren();
     }
 
+    private byte[] data(Deadline d, String path) throws Exception {
+        return Background.call(d, cb -> curator.getData().inBackground(cb).forPath(path)).getData();
+    }
+
     private byte[] data(Deadline d, String path, Watcher watcher) throws Exception {
         return Background.call(d, cb -> curator.getData().usingWatcher(watcher).inBackground(cb).forPath(path)).getData();
     }
@@ -713,8 +717,7 @@ public final class QueueEngine {
             List<String> buckets;
             Set<String> claimed;
             try {
-                tailBucket = Math.max(tailBucket, parseTail(Background.call(io,
-                        cb -> curator.getData().inBackground(cb).forPath(layout.tail)).getData()));
+                tailBucket = Math.max(tailBucket, parseTail(data(io, layout.tail)));
                 buckets = Layout.bucketsIn(children(io, layout.tasks), this::reportForeign);
                 claimed = new HashSet<>(children(io, layout.claims));
             } catch (KeeperException.NoNodeException noQueueYet) {
@@ -1787,11 +1790,7 @@ public final class QueueEngine {
                         made = Background.succeeded(Background.await(io, create));
                     } catch (TimeoutException | InterruptedException gaveUp) {
                         // a waiter node that lands after we stopped waiting must not stand in line for nobody
-                        create.thenAccept(late -> {
-                            if (late.getResultCode() == KeeperException.Code.OK.intValue() && late.getName() != null) {
-                                deleteQuietlyInBackground(late.getName());
-                            }
-                        });
+                        Background.deleteWhenCreated(curator, create);
                         throw gaveUp;
                     }
                     waiterNode = made.getName();
@@ -1843,14 +1842,6 @@ public final class QueueEngine {
             return false;
         } catch (Exception e) {
             throw ZkErrors.translate(e, "waiting on queue '" + queueName + "'");
-        }
-    }
-
-    private void deleteQuietlyInBackground(String path) {
-        try {
-            curator.delete().guaranteed().inBackground().forPath(path);
-        } catch (Exception e) {
-            LOG.debug("queue '{}': could not delete {} now ({}); the session's end deletes it", queueName, path, e.toString());
         }
     }
 
