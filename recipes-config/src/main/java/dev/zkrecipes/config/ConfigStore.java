@@ -191,7 +191,7 @@ public final class ConfigStore implements AutoCloseable {
         } catch (KeeperException.NoNodeException gone) {
             return true;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "deleting config store '" + name + "'");
+            throw ZkErrors.translate(zk.curator(), e, "deleting config store '" + name + "'");
         }
     }
 
@@ -460,7 +460,7 @@ public final class ConfigStore implements AutoCloseable {
             } catch (KeeperException.ConnectionLossException | KeeperException.OperationTimeoutException e) {
                 return readBackAfterConnectionLoss(base, writeId, e);
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "writing config store '" + name + "'");
+                throw ZkErrors.translate(curator, e, "writing config store '" + name + "'");
             }
         }
         throw new VersionConflictException("config store '" + name + "' lost " + MAX_WRITE_ATTEMPTS
@@ -514,7 +514,7 @@ public final class ConfigStore implements AutoCloseable {
         } catch (KeeperException.NoNodeException e) {
             return View.ABSENT;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading config store '" + name + "'");
+            throw ZkErrors.translate(curator, e, "reading config store '" + name + "'");
         }
     }
 

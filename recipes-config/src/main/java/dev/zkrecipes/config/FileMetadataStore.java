@@ -179,7 +179,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (KeeperException.NoNodeException gone) {
             return false;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "deleting file store '" + name + "'");
+            throw ZkErrors.translate(zk.curator(), e, "deleting file store '" + name + "'");
         }
     }
 
@@ -200,7 +200,7 @@ public final class FileMetadataStore implements AutoCloseable {
             throw e;
         } catch (Exception e) {
             close();
-            throw ZkErrors.translate(e, "opening the root of file store '" + name + "'");
+            throw ZkErrors.translate(curator, e, "opening the root of file store '" + name + "'");
         }
         LocalCopy.start(cache, CuratorCacheListener.builder()
                 .forAll((type, oldData, data) -> {
@@ -271,7 +271,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading '" + path + "' in file store '" + name + "'");
+            throw ZkErrors.translate(curator, e, "reading '" + path + "' in file store '" + name + "'");
         }
     }
 
@@ -293,7 +293,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (KeeperException.NoNodeException e) {
             throw new NoSuchPathException("'" + path + "' does not exist in file store '" + name + "'", e);
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "listing '" + path + "' in file store '" + name + "'");
+            throw ZkErrors.translate(curator, e, "listing '" + path + "' in file store '" + name + "'");
         }
     }
 
@@ -359,7 +359,7 @@ public final class FileMetadataStore implements AutoCloseable {
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "creating '" + path + "' in file store '" + name + "'");
+                throw ZkErrors.translate(curator, e, "creating '" + path + "' in file store '" + name + "'");
             }
         }
     }
@@ -419,7 +419,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "updating '" + path + "' in file store '" + name + "'");
+            throw ZkErrors.translate(curator, e, "updating '" + path + "' in file store '" + name + "'");
         }
     }
 
@@ -452,7 +452,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "deleting '" + path + "' in file store '" + name + "'");
+            throw ZkErrors.translate(curator, e, "deleting '" + path + "' in file store '" + name + "'");
         }
         for (int attempt = 0; ; attempt++) {
             try {
@@ -501,7 +501,7 @@ public final class FileMetadataStore implements AutoCloseable {
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "deleting '" + path + "' in file store '" + name + "'");
+                throw ZkErrors.translate(curator, e, "deleting '" + path + "' in file store '" + name + "'");
             }
         }
     }
@@ -594,7 +594,7 @@ public final class FileMetadataStore implements AutoCloseable {
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "moving '" + from + "' to '" + to + "' in file store '" + name + "'");
+                throw ZkErrors.translate(curator, e, "moving '" + from + "' to '" + to + "' in file store '" + name + "'");
             }
         }
         throw new VersionConflictException("'" + from + "' in file store '" + name + "' kept changing during the move; retry");
@@ -669,7 +669,7 @@ public final class FileMetadataStore implements AutoCloseable {
         try {
             return curator.checkExists().forPath(zkPath) != null;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading " + zkPath);
+            throw ZkErrors.translate(curator, e, "reading " + zkPath);
         }
     }
 
@@ -679,7 +679,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (KeeperException.NoNodeException e) {
             return false;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading " + zkPath);
+            throw ZkErrors.translate(curator, e, "reading " + zkPath);
         }
     }
 
@@ -741,7 +741,7 @@ public final class FileMetadataStore implements AutoCloseable {
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "reading the parents of '" + path + "' in file store '" + name + "'");
+                throw ZkErrors.translate(curator, e, "reading the parents of '" + path + "' in file store '" + name + "'");
             }
         }
     }
@@ -757,7 +757,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (KeeperException.NoNodeException e) {
             return false;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading back " + zkPath + " in file store '" + name + "'");
+            throw ZkErrors.translate(curator, e, "reading back " + zkPath + " in file store '" + name + "'");
         }
     }
 
@@ -832,7 +832,7 @@ public final class FileMetadataStore implements AutoCloseable {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading " + zkPath);
+            throw ZkErrors.translate(curator, e, "reading " + zkPath);
         }
         if (target == null) {
             return -1;

@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.zkrecipes.config.ConfigStore;
+import dev.zkrecipes.core.ConnectionLossException;
 import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.SaslConfig;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.LockHandle;
+import dev.zkrecipes.queue.ConsumeOptions;
 import dev.zkrecipes.queue.Serializers;
 import dev.zkrecipes.queue.Task;
 import dev.zkrecipes.queue.TaskQueue;
@@ -169,6 +171,26 @@ class SaslIT {
                 .isInstanceOf(NotAuthorizedException.class).hasMessageContaining("SASL");
         assertThatThrownBy(() -> DistributedLock.of(anonymous, "any-lock").tryAcquire(WAIT))
                 .isInstanceOf(NotAuthorizedException.class);
+    }
+
+    @Test
+    void aQueueIsRefusedTypedEvenWhenTheRefusalIsLostWithTheConnection() throws Exception {
+        // the ensemble answers "requires SASL" and closes the connection at once, so the answer is
+        // often lost: a bounded poll then runs out of time, and must still say why
+        ZkRecipes anonymous = connected(null);
+        TaskQueue<String> queue = TaskQueue.builder(anonymous, "refused-queue", Serializers.utf8()).build();
+
+        Throwable first = catchThrowable(() -> queue.poll(Duration.ofMillis(500)));
+        assertThat(first).as("a fresh client's first poll: refused or unanswered, never 'no task'")
+                .isInstanceOfAny(NotAuthorizedException.class, ConnectionLossException.class);
+        assertThatThrownBy(queue::size).isInstanceOf(NotAuthorizedException.class).hasMessageContaining("SASL");
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> queue.poll(Duration.ofMillis(500)))
+                    .isInstanceOf(NotAuthorizedException.class).hasMessageContaining("SASL");
+        }
+        assertThatThrownBy(() -> queue.consume(task -> { }, ConsumeOptions.defaults()))
+                .isInstanceOf(NotAuthorizedException.class);
+        assertThatThrownBy(() -> queue.put("job")).isInstanceOf(NotAuthorizedException.class);
     }
 
     @Test

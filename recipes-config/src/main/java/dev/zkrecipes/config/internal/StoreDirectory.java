@@ -46,7 +46,7 @@ public final class StoreDirectory {
                         descendIntoStores, into);
             }
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "listing the stores under " + zkPath);
+            throw ZkErrors.translate(curator, e, "listing the stores under " + zkPath);
         }
     }
 }

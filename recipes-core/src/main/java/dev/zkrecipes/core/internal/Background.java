@@ -32,7 +32,10 @@ public final class Background {
     public static CompletableFuture<CuratorEvent> send(Sender sender) {
         CompletableFuture<CuratorEvent> future = new CompletableFuture<>();
         try {
-            sender.send((client, event) -> future.complete(event));
+            sender.send((client, event) -> {
+                SaslRefusals.heard(client, event.getResultCode());
+                future.complete(event);
+            });
         } catch (Exception e) {
             future.completeExceptionally(e);
         }

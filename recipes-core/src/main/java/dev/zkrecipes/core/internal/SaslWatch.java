@@ -38,8 +38,14 @@ public final class SaslWatch {
             Watcher.Event.KeeperState state = event.getWatchedEvent().getState();
             synchronized (this) {
                 switch (state) {
-                    case AuthFailed -> login = Login.FAILED;
-                    case SaslAuthenticated -> login = Login.OK;
+                    case AuthFailed -> {
+                        login = Login.FAILED;
+                        SaslRefusals.loginFailed(curator, true);
+                    }
+                    case SaslAuthenticated -> {
+                        login = Login.OK;
+                        SaslRefusals.loginFailed(curator, false);
+                    }
                     // every new connection logs in again. Not reset on SyncConnected: a login that
                     // fails in the client itself says AuthFailed before the connection comes up
                     case Disconnected, Expired -> login = Login.PENDING;

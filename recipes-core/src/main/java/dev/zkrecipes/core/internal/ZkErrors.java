@@ -8,6 +8,7 @@ import dev.zkrecipes.core.SessionExpiredException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipeException;
 import java.util.concurrent.TimeoutException;
+import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 
 /**
@@ -18,6 +19,26 @@ import org.apache.zookeeper.KeeperException;
 public final class ZkErrors {
 
     private ZkErrors() {
+    }
+
+    /**
+     * As {@link #translate(Throwable, String)}, for a call of {@code client}: a connection lost or a
+     * bound passed while the client is refused for want of a SASL login ({@link SaslRefusals}) is
+     * that refusal, not an unreachable ensemble.
+     */
+    public static RuntimeException translate(CuratorFramework client, Throwable e, String action) {
+        SaslRefusals.heard(client, e);
+        if (looksUnreachable(e) && SaslRefusals.refused(client)) {
+            return new NotAuthorizedException("the ensemble requires SASL authentication and dropped this client's"
+                    + " requests while " + action + ": it has no SASL login, or its login failed (see"
+                    + " ZkRecipes.awaitConnected for why); give it working credentials with ZkRecipes.builder().sasl(...)", e);
+        }
+        return translate(e, action);
+    }
+
+    private static boolean looksUnreachable(Throwable e) {
+        return e instanceof TimeoutException || e instanceof KeeperException k
+                && (k.code() == KeeperException.Code.CONNECTIONLOSS || k.code() == KeeperException.Code.OPERATIONTIMEOUT);
     }
 
     /** The exception to throw for {@code e}, which happened while doing {@code action}. */

@@ -46,7 +46,7 @@ public final class ElectionReader {
         } catch (KeeperException.NoNodeException e) {
             return List.of();
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading the participants of " + electionPath);
+            throw ZkErrors.translate(curator, e, "reading the participants of " + electionPath);
         }
     }
 
@@ -59,7 +59,7 @@ public final class ElectionReader {
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading participant " + path);
+            throw ZkErrors.translate(curator, e, "reading participant " + path);
         }
     }
 

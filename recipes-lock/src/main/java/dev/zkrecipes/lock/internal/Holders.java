@@ -47,7 +47,7 @@ public final class Holders {
         } catch (KeeperException.NoNodeException e) {
             return List.of();
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading the holders of " + parentPath);
+            throw ZkErrors.translate(curator, e, "reading the holders of " + parentPath);
         }
         List<LockHolder> result = new ArrayList<>();
         for (int i = 0; i < line.size(); i++) {
@@ -62,7 +62,7 @@ public final class Holders {
             } catch (KeeperException.NoNodeException gone) {
                 // released between the two reads
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "reading the holders of " + parentPath);
+                throw ZkErrors.translate(curator, e, "reading the holders of " + parentPath);
             }
         }
         return result;

@@ -5,6 +5,7 @@ import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.Watches;
+import dev.zkrecipes.core.internal.SaslRefusals;
 import dev.zkrecipes.core.internal.ZkErrors;
 import java.util.List;
 import java.util.Set;
@@ -277,9 +278,13 @@ public final class LockEngine {
         } catch (InterruptedException e) {
             throw e;
         } catch (TimeoutException e) {
+            if (SaslRefusals.refused(curator)) {
+                // not a lock someone else holds: the ensemble would not serve this client at all
+                throw ZkErrors.translate(curator, e, "acquiring " + description);
+            }
             return null;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "acquiring " + description);
+            throw ZkErrors.translate(curator, e, "acquiring " + description);
         } finally {
             registry.removeWaiter(waiter);
             for (String watched : waiter.watchedPaths) {

@@ -196,7 +196,7 @@ public final class QueueEngine {
             }
             return result;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading the claims of queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "reading the claims of queue '" + queueName + "'");
         }
     }
 
@@ -218,7 +218,7 @@ public final class QueueEngine {
             tailBucket = readTail();
             createIfMissing(layout.bucket(tailBucket), new byte[0]);
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "setting up queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "setting up queue '" + queueName + "'");
         }
     }
 
@@ -233,7 +233,7 @@ public final class QueueEngine {
                 return;
             }
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "reading queue '" + queueName + "'");
         }
         init();
     }
@@ -318,13 +318,13 @@ public final class QueueEngine {
                     }
                     refreshTail(bucket);
                 } catch (Exception e) {
-                    throw ZkErrors.translate(e, "putting into queue '" + queueName + "'");
+                    throw ZkErrors.translate(curator, e, "putting into queue '" + queueName + "'");
                 }
                 if (attempt > 20) {
-                    throw ZkErrors.translate(bucketGone, "putting into queue '" + queueName + "'");
+                    throw ZkErrors.translate(curator, bucketGone, "putting into queue '" + queueName + "'");
                 }
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "putting into queue '" + queueName + "'");
+                throw ZkErrors.translate(curator, e, "putting into queue '" + queueName + "'");
             }
         }
     }
@@ -341,7 +341,7 @@ public final class QueueEngine {
             ensureCreated();
             bucket = bucketForNextAsyncPut();
         } catch (Exception e) {
-            result.completeExceptionally(ZkErrors.translate(e, "putting into queue '" + queueName + "'"));
+            result.completeExceptionally(ZkErrors.translate(curator, e, "putting into queue '" + queueName + "'"));
             return result;
         }
         try {
@@ -385,7 +385,7 @@ public final class QueueEngine {
                 }
             }).forPath(ZKPaths.makePath(layout.bucket(bucket), "t-"), payload);
         } catch (Exception e) {
-            result.completeExceptionally(ZkErrors.translate(e, "putting into queue '" + queueName + "'"));
+            result.completeExceptionally(ZkErrors.translate(curator, e, "putting into queue '" + queueName + "'"));
         }
         return result;
     }
@@ -751,7 +751,7 @@ public final class QueueEngine {
             }
             return !found.isEmpty();
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "reading queue '" + queueName + "'");
         }
     }
 
@@ -897,7 +897,7 @@ public final class QueueEngine {
             skipAhead(8 * paths.size());
         }
         if (claimed.isEmpty() && failure != null) {
-            throw ZkErrors.translate(failure, "claiming a task of queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, failure, "claiming a task of queue '" + queueName + "'");
         }
         return claimed;
     }
@@ -1014,7 +1014,7 @@ public final class QueueEngine {
             throw claimLost(task, gone);
         } catch (Exception e) {
             inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
-            throw ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName
+            throw ZkErrors.translate(curator, e, "acknowledging task " + task.id() + " of queue '" + queueName
                     + "' (it is acknowledged in the background once ZooKeeper answers, if its claim still holds)");
         }
     }
@@ -1071,7 +1071,7 @@ public final class QueueEngine {
                         settleWork.execute(() -> whenDone.accept(ackedAlready(task) ? null : claimLost(task, gone)));
                     } else {
                         inDoubt(new Doubt(Doubt.Kind.ACK, task.id(), null, task.version()));
-                        whenDone.accept(ZkErrors.translate(KeeperException.create(code), "acknowledging task " + task.id()
+                        whenDone.accept(ZkErrors.translate(curator, KeeperException.create(code), "acknowledging task " + task.id()
                                 + " (it is acknowledged in the background once ZooKeeper answers, if its claim still holds)"));
                     }
                 }
@@ -1079,7 +1079,7 @@ public final class QueueEngine {
                     curator.transactionOp().delete().withVersion(task.version()).forPath(layout.taskPath(task.id())),
                     curator.transactionOp().delete().forPath(layout.claimPath(task.id())));
         } catch (Exception e) {
-            whenDone.accept(ZkErrors.translate(e, "acknowledging task " + task.id() + " of queue '" + queueName + "'"));
+            whenDone.accept(ZkErrors.translate(curator, e, "acknowledging task " + task.id() + " of queue '" + queueName + "'"));
         }
     }
 
@@ -1103,7 +1103,7 @@ public final class QueueEngine {
             // lost reply): either way the task is free for others
         } catch (Exception e) {
             inDoubt(new Doubt(Doubt.Kind.RELEASE, task.id(), task.token(), task.version()));
-            throw ZkErrors.translate(e, "releasing task " + task.id() + " of queue '" + queueName
+            throw ZkErrors.translate(curator, e, "releasing task " + task.id() + " of queue '" + queueName
                     + "' (it is released in the background once ZooKeeper answers)");
         }
     }
@@ -1132,10 +1132,10 @@ public final class QueueEngine {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             inDoubt(doubt);
-            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "giving back task " + id + " of queue '" + queueName + "'");
         } catch (Exception e) {
             inDoubt(doubt);
-            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "giving back task " + id + " of queue '" + queueName + "'");
         }
         gaveBack(outcome, doubt);
     }
@@ -1180,7 +1180,7 @@ public final class QueueEngine {
             ops.add(curator.transactionOp().delete().forPath(layout.claimPath(id)));
             return SentOnce.curatorOps(curator, ops);
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "giving back task " + id + " of queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "giving back task " + id + " of queue '" + queueName + "'");
         }
     }
 
@@ -1453,7 +1453,7 @@ public final class QueueEngine {
             }
             return result;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading the dead letters of queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "reading the dead letters of queue '" + queueName + "'");
         }
     }
 
@@ -1487,7 +1487,7 @@ public final class QueueEngine {
         } catch (KeeperException.NoNodeException e) {
             return false;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "deleting dead letter " + id + " of queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "deleting dead letter " + id + " of queue '" + queueName + "'");
         }
     }
 
@@ -1530,7 +1530,7 @@ public final class QueueEngine {
             }
             return result;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "peeking into queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "peeking into queue '" + queueName + "'");
         }
     }
 
@@ -1566,7 +1566,7 @@ public final class QueueEngine {
                 } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException taken) {
                     // claimed meanwhile
                 } catch (Exception e) {
-                    throw ZkErrors.translate(e, "purging queue '" + queueName + "'");
+                    throw ZkErrors.translate(curator, e, "purging queue '" + queueName + "'");
                 }
             }
             if (purged == before) {
@@ -1619,10 +1619,10 @@ public final class QueueEngine {
                 try {
                     refreshTail(tailBucket);
                 } catch (Exception e) {
-                    throw ZkErrors.translate(e, "requeueing dead letter " + id + " of queue '" + queueName + "'");
+                    throw ZkErrors.translate(curator, e, "requeueing dead letter " + id + " of queue '" + queueName + "'");
                 }
             } catch (Exception e) {
-                throw ZkErrors.translate(e, "requeueing dead letter " + id + " of queue '" + queueName + "'");
+                throw ZkErrors.translate(curator, e, "requeueing dead letter " + id + " of queue '" + queueName + "'");
             }
         }
         throw new VersionConflictException("queue '" + queueName + "' kept moving its tail while"
@@ -1644,7 +1644,7 @@ public final class QueueEngine {
             }
             return false;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "deleting queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "deleting queue '" + queueName + "'");
         }
     }
 
@@ -1677,7 +1677,7 @@ public final class QueueEngine {
             }
             return total;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "counting queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "counting queue '" + queueName + "'");
         }
     }
 
@@ -1692,7 +1692,7 @@ public final class QueueEngine {
             }
             return largest;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "reading queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "reading queue '" + queueName + "'");
         }
     }
 
@@ -1841,7 +1841,7 @@ public final class QueueEngine {
             }
             return false;
         } catch (Exception e) {
-            throw ZkErrors.translate(e, "waiting on queue '" + queueName + "'");
+            throw ZkErrors.translate(curator, e, "waiting on queue '" + queueName + "'");
         }
     }
 

@@ -1,0 +1,74 @@
+package dev.zkrecipes.core.internal;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.apache.curator.CuratorZookeeperClient;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+
+/**
+ * Remembers which clients cannot be served for want of a SASL login: an ensemble that requires
+ * SASL refused them, or their own login failed ({@link SaslWatch}). Such an ensemble answers a
+ * request from a client without a login with {@code SESSIONCLOSEDREQUIRESASLAUTH} and closes the
+ * connection at once, so the answer is often lost with it: the request then looks like a lost
+ * connection, retried until its bound passes. Once one refusal was heard, a call of that client
+ * whose bound passed is reported as the refusal it most likely is, not as an unreachable ensemble.
+ * The same holds for a client whose login failed: ZooKeeper tells that on the connection only, and
+ * its requests just see the connection dropped. A successful answer forgets a refusal (the ensemble
+ * no longer requires SASL); a login that succeeds forgets a failed one.
+ */
+public final class SaslRefusals {
+
+    private static final int REFUSED = KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH.intValue();
+    private static final int OK = KeeperException.Code.OK.intValue();
+    /** Keyed by the ZooKeeper client that namespaced views of one Curator share; weak, so a dropped client goes. */
+    private static final Map<CuratorZookeeperClient, Boolean> LOGIN_FAILED =
+            Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<CuratorZookeeperClient, Boolean> REFUSED_CLIENTS =
+            Collections.synchronizedMap(new WeakHashMap<>());
+    /** Whether any client was ever refused: keeps the common path to one volatile read. */
+    private static volatile boolean anyRefused;
+
+    private SaslRefusals() {
+    }
+
+    /** Notes the result code of an answer {@code client} got. */
+    public static void heard(CuratorFramework client, int resultCode) {
+        if (resultCode == REFUSED) {
+            REFUSED_CLIENTS.put(client.getZookeeperClient(), Boolean.TRUE);
+            anyRefused = true;
+        } else if (resultCode == OK && anyRefused) {
+            REFUSED_CLIENTS.remove(client.getZookeeperClient());
+        }
+    }
+
+    /** Notes {@code failure}, if it is the refusal, as heard by {@code client}. */
+    public static void heard(CuratorFramework client, Throwable failure) {
+        if (failure instanceof KeeperException k && k.code().intValue() == REFUSED) {
+            heard(client, REFUSED);
+        }
+    }
+
+    /** Notes whether {@code client}'s SASL login of its current connection failed. */
+    public static void loginFailed(CuratorFramework client, boolean failed) {
+        if (failed) {
+            LOGIN_FAILED.put(client.getZookeeperClient(), Boolean.TRUE);
+            anyRefused = true;
+        } else if (anyRefused) {
+            LOGIN_FAILED.remove(client.getZookeeperClient());
+        }
+    }
+
+    /**
+     * Whether {@code client} is refused for want of a SASL login: the ensemble refused it since its
+     * last successful answer, or its current login failed.
+     */
+    public static boolean refused(CuratorFramework client) {
+        if (!anyRefused) {
+            return false;
+        }
+        CuratorZookeeperClient zk = client.getZookeeperClient();
+        return REFUSED_CLIENTS.containsKey(zk) || LOGIN_FAILED.containsKey(zk);
+    }
+}
