@@ -7,6 +7,7 @@ import dev.zkrecipes.config.internal.StoreDirectory;
 import dev.zkrecipes.config.internal.Keys;
 import dev.zkrecipes.config.internal.LocalCopy;
 import dev.zkrecipes.core.ConnectionLossException;
+import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.CorruptDataException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
@@ -491,6 +492,14 @@ public final class ConfigStore implements AutoCloseable {
         View fresh;
         try {
             fresh = readFromEnsemble();
+        } catch (NotAuthorizedException refused) {
+            // refused now, but the write may have landed before: still unknown, and said why
+            ConnectionLossException unknown = new ConnectionLossException("writing config store '" + name + "': the"
+                    + " connection was lost, and the ensemble now refuses this client (" + refused.getMessage() + ")."
+                    + " The outcome is unknown: the write may or may not have been applied; re-read once the client"
+                    + " is served", cause);
+            unknown.addSuppressed(refused);
+            throw unknown;
         } catch (RuntimeException unreachable) {
             throw new ConnectionLossException("writing config store '" + name + "': the connection was lost and the"
                     + " retry policy gave up. The outcome is unknown: the write may or may not have been applied;"

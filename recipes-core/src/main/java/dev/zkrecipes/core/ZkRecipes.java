@@ -14,6 +14,7 @@ import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
 import dev.zkrecipes.core.internal.Retries;
 import dev.zkrecipes.core.internal.SaslLogins;
+import dev.zkrecipes.core.internal.SaslRefusals;
 import dev.zkrecipes.core.internal.SaslWatch;
 import dev.zkrecipes.core.internal.SerialExecutor;
 import dev.zkrecipes.core.internal.TlsStores;
@@ -561,6 +562,9 @@ public final class ZkRecipes implements AutoCloseable {
             try {
                 ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
                 ZkRecipes zk = new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis, saslWatch, connectString);
+                if (saslWatch == null) {
+                    SaslRefusals.askOnEveryConnection(zk.curator);
+                }
                 if (meterRegistry != null) {
                     RecipeMetrics.register(zk, MicrometerMetrics.create(meterRegistry, zk.curator));
                 }

@@ -5,7 +5,9 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import org.apache.curator.CuratorZookeeperClient;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorEventType;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
 
 /**
  * Remembers which clients cannot be served for want of a SASL login: an ensemble that requires
@@ -16,12 +18,12 @@ import org.apache.zookeeper.KeeperException;
  * whose bound passed is reported as the refusal it most likely is, not as an unreachable ensemble.
  * The same holds for a client whose login failed: ZooKeeper tells that on the connection only, and
  * its requests just see the connection dropped. A successful answer forgets a refusal (the ensemble
- * no longer requires SASL); a login that succeeds forgets a failed one.
+ * no longer requires SASL), as does any other answer the ensemble served; a login that succeeds
+ * forgets a failed one.
  */
 public final class SaslRefusals {
 
     private static final int REFUSED = KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH.intValue();
-    private static final int OK = KeeperException.Code.OK.intValue();
     /** Keyed by the ZooKeeper client that namespaced views of one Curator share; weak, so a dropped client goes. */
     private static final Map<CuratorZookeeperClient, Boolean> LOGIN_FAILED =
             Collections.synchronizedMap(new WeakHashMap<>());
@@ -38,16 +40,50 @@ public final class SaslRefusals {
         if (resultCode == REFUSED) {
             REFUSED_CLIENTS.put(client.getZookeeperClient(), Boolean.TRUE);
             anyRefused = true;
-        } else if (resultCode == OK && anyRefused) {
+        } else if (anyRefused && servedAnswer(resultCode)) {
             REFUSED_CLIENTS.remove(client.getZookeeperClient());
         }
     }
 
-    /** Notes {@code failure}, if it is the refusal, as heard by {@code client}. */
+    /** Notes {@code failure}, if it is an answer of the ensemble, as heard by {@code client}. */
     public static void heard(CuratorFramework client, Throwable failure) {
-        if (failure instanceof KeeperException k && k.code().intValue() == REFUSED) {
-            heard(client, REFUSED);
+        if (failure instanceof KeeperException k) {
+            heard(client, k.code().intValue());
         }
+    }
+
+    /**
+     * Asks the ensemble once, in the background, on every connection {@code client} makes, so that
+     * a refusal is heard before the first recipe call runs out of time (and a client served again,
+     * the ensemble no longer requiring SASL, is forgiven). For clients without a SASL login: those
+     * with one learn it from their login ({@link SaslWatch}).
+     */
+    public static void askOnEveryConnection(CuratorFramework client) {
+        client.getCuratorListenable().addListener((c, event) -> {
+            if (event.getType() != CuratorEventType.WATCHED || event.getWatchedEvent() == null
+                    || event.getWatchedEvent().getState() != Watcher.Event.KeeperState.SyncConnected
+                    || event.getWatchedEvent().getType() != Watcher.Event.EventType.None) {
+                return;
+            }
+            try {
+                // once per connection, on ZooKeeper's handle: a refusal lost with its connection is
+                // asked again on the next one (moments later), not after Curator's retry sleeps;
+                // the root, outside any namespace (Curator would create a namespace's node)
+                c.getZookeeperClient().getZooKeeper().exists("/", false, (rc, path, ctx, stat) -> heard(c, rc), null);
+            } catch (Exception e) {
+                // a closing client: nothing to learn
+            }
+        });
+    }
+
+    /** An answer the ensemble gave, as opposed to a request it dropped, refused for SASL or never got. */
+    private static boolean servedAnswer(int resultCode) {
+        KeeperException.Code code = KeeperException.Code.get(resultCode);
+        return code != null && switch (code) {
+            case CONNECTIONLOSS, OPERATIONTIMEOUT, REQUESTTIMEOUT, SESSIONEXPIRED, SESSIONMOVED,
+                    SESSIONCLOSEDREQUIRESASLAUTH, AUTHFAILED -> false;
+            default -> true;
+        };
     }
 
     /** Notes whether {@code client}'s SASL login of its current connection failed. */

@@ -31,7 +31,8 @@ public final class ZkErrors {
         if (looksUnreachable(e) && SaslRefusals.refused(client)) {
             return new NotAuthorizedException("the ensemble requires SASL authentication and dropped this client's"
                     + " requests while " + action + ": it has no SASL login, or its login failed (see"
-                    + " ZkRecipes.awaitConnected for why); give it working credentials with ZkRecipes.builder().sasl(...)", e);
+                    + " ZkRecipes.awaitConnected for why); give it working credentials with ZkRecipes.builder().sasl(...)."
+                    + " A write sent before the refusal may have been applied: re-read once the client is served", e);
         }
         return translate(e, action);
     }

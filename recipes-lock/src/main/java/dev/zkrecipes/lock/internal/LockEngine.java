@@ -3,9 +3,9 @@ package dev.zkrecipes.lock.internal;
 import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.HeldNode;
+import dev.zkrecipes.core.internal.SaslRefusals;
 import dev.zkrecipes.core.internal.Sessions;
 import dev.zkrecipes.core.internal.Watches;
-import dev.zkrecipes.core.internal.SaslRefusals;
 import dev.zkrecipes.core.internal.ZkErrors;
 import java.util.List;
 import java.util.Set;
@@ -195,7 +195,7 @@ public final class LockEngine {
                     }
                     // no session right now: a connection change wakes us
                     if (!waiter.await(deadline)) {
-                        return null;
+                        throw new TimeoutException("no session");
                     }
                     children = null;
                     continue;
