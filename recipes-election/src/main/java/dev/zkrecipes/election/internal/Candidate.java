@@ -231,13 +231,14 @@ public final class Candidate implements ConnectionStateListener {
     public void close(boolean sessionEnds) throws InterruptedException {
         Deadline bound = Deadline.forClosing(curator);
         CompletableFuture<?> deleted = null;
+        Node left;
         synchronized (this) {
             if (finished) {
                 return;
             }
             finished = true;
             closed = true;
-            Node left = node;
+            left = node;
             node = null;
             // The term ends before the delete is sent (never a moment with two valid leaders); its
             // callback is posted after the send, so that our listener's wake-up does not hold up the
@@ -246,7 +247,9 @@ public final class Candidate implements ConnectionStateListener {
             term = null;
             boolean endedNow = ended != null && ended.node().end();
             if (!sessionEnds) {
-                deleted = deleteInBackground(left);
+                // the delete alone, now: the successor waits for it. The watchers are taken back
+                // once it is done, as each is a request of its own on this session
+                deleted = sendDelete(left);
             }
             if (endedNow) {
                 post(ended, RevocationReason.CLOSED);
@@ -264,6 +267,10 @@ public final class Candidate implements ConnectionStateListener {
                 LOG.warn("election '{}': participant '{}' left, but its node is not deleted yet ({}); Curator keeps"
                         + " deleting it in the background, and the session's end deletes it anyway", electionName,
                         participantId, e.toString());
+            } finally {
+                if (left != null) {
+                    releaseWatchers(left);
+                }
             }
             // then let the worker finish what it was doing (a create in flight deletes its own node)
             runAndWait(() -> { }, bound);
@@ -554,10 +561,17 @@ public final class Candidate implements ConnectionStateListener {
             return CompletableFuture.completedFuture(null);
         }
         // the delete first: the successor waits for it, not for the watchers taken back
-        CompletableFuture<?> deleted = Background.send(
-                cb -> curator.delete().quietly().guaranteed().inBackground(cb).forPath(gone.path));
+        CompletableFuture<?> deleted = sendDelete(gone);
         releaseWatchers(gone);
         return deleted;
+    }
+
+    /** Deletes a node of ours in the background; Curator retries until it is gone. */
+    private CompletableFuture<?> sendDelete(Node gone) {
+        if (gone == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return Background.send(cb -> curator.delete().quietly().guaranteed().inBackground(cb).forPath(gone.path));
     }
 
     /** Takes back the watchers set for {@code gone} (sent in the background, never blocks). */
