@@ -64,6 +64,8 @@ public final class LockScenario implements Scenario {
         Histogram oursAcquire = Report.latencies();
         Histogram curatorCycle = Report.latencies();
         Histogram curatorAcquire = Report.latencies();
+        Histogram oursRelease = Report.latencies();
+        Histogram curatorRelease = Report.latencies();
         Histogram rawCycle = Report.latencies();
         Histogram rawCreate = Report.latencies();
         double[] perSecond = new double[4];
@@ -73,9 +75,10 @@ public final class LockScenario implements Scenario {
             int n = measure ? cycles : cycles / 4;
             long[] spent = new long[4];
             for (int round = 0; round < 10; round++) {
-                spent[0] += cycle(n / 10, measure ? oursCycle : null, measure ? oursAcquire : null, () -> ours.acquire());
-                spent[3] += cycle(n / 10, null, null, () -> oursMetered.acquire());
-                spent[1] += cycle(n / 10, measure ? curatorCycle : null, measure ? curatorAcquire : null, () -> {
+                spent[0] += cycle(n / 10, measure ? oursCycle : null, measure ? oursAcquire : null, oursRelease,
+                        () -> ours.acquire());
+                spent[3] += cycle(n / 10, null, null, null, () -> oursMetered.acquire());
+                spent[1] += cycle(n / 10, measure ? curatorCycle : null, measure ? curatorAcquire : null, curatorRelease, () -> {
                     mutex.acquire();
                     return mutex::release;
                 });
@@ -94,13 +97,15 @@ public final class LockScenario implements Scenario {
         Report.latencyRow("zk-recipes cycle", oursCycle, curatorCycle, "Curator");
         Report.latencyRow("Curator InterProcessMutex cycle", curatorCycle, rawCycle, "raw floor");
         Report.latencyRow("raw floor cycle", rawCycle, null, null);
+        Report.latencyRow("zk-recipes release (close)", oursRelease, curatorRelease, "Curator");
+        Report.latencyRow("Curator release", curatorRelease, null, null);
         Report.latencyRow("zk-recipes acquire()", oursAcquire, rawCreate, "one ephemeral create");
         Report.latencyRow("Curator acquire()", curatorAcquire, rawCreate, "one ephemeral create");
         Report.latencyRow("one ephemeral-sequential create (raw)", rawCreate, null, null);
     }
 
     /** {@code n} acquire+release cycles; returns the nanoseconds they took. */
-    private static long cycle(int n, Histogram cycle, Histogram acquire, Lock lock) throws Exception {
+    private static long cycle(int n, Histogram cycle, Histogram acquire, Histogram release, Lock lock) throws Exception {
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
@@ -108,9 +113,11 @@ public final class LockScenario implements Scenario {
             if (acquire != null) {
                 Report.recordSince(acquire, t0);
             }
+            long released = System.nanoTime();
             h.close();
             if (cycle != null) {
                 Report.recordSince(cycle, t0);
+                Report.recordSince(release, released);
             }
         }
         return System.nanoTime() - start;
