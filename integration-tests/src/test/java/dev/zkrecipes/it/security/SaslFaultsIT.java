@@ -30,15 +30,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.security.auth.login.AppConfigurationEntry;
 import javax.security.auth.login.Configuration;
-import org.apache.curator.framework.api.CuratorEventType;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.test.TestingServer;
@@ -157,20 +154,6 @@ class SaslFaultsIT {
         return zk;
     }
 
-    /** Every SaslAuthenticated / AuthFailed the client hears from now on. */
-    private static List<KeeperState> saslStates(ZkRecipes zk) {
-        List<KeeperState> states = new CopyOnWriteArrayList<>();
-        zk.curator().getCuratorListenable().addListener((c, event) -> {
-            if (event.getType() == CuratorEventType.WATCHED && event.getWatchedEvent() != null) {
-                KeeperState s = event.getWatchedEvent().getState();
-                if (s == KeeperState.SaslAuthenticated || s == KeeperState.AuthFailed) {
-                    states.add(s);
-                }
-            }
-        });
-        return states;
-    }
-
     private static AtomicInteger lostStates(ZkRecipes zk) {
         AtomicInteger lost = new AtomicInteger();
         zk.curator().getConnectionStateListenable().addListener((c, state) -> {
@@ -189,21 +172,12 @@ class SaslFaultsIT {
         }
     }
 
-    private static Configuration emptyJaas() {
-        return new Configuration() {
-            @Override
-            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
-                return null;
-            }
-        };
-    }
-
     // ---------------------------------------------------------------- 1: the ensemble restarts
 
     @Test
     void aLockHolderAndALeaderLogInAgainAfterTheServerRestartsAndKeepTheirTerms() throws Exception {
         ZkRecipes alice = connected(SaslConfig.digest("alice", ALICE_PW), LONG_SESSION);
-        List<KeeperState> sasl = saslStates(alice);
+        List<KeeperState> sasl = SaslEvents.saslStates(alice);
         long session = alice.curator().getZookeeperClient().getZooKeeper().getSessionId();
         LockHandle held = DistributedLock.of(alice, "restart-lock").tryAcquire(WAIT).orElseThrow();
         opened.add(held);
@@ -228,7 +202,7 @@ class SaslFaultsIT {
     @Test
     void aNewSessionAfterExpiryLogsInAgainAndTheRecipesComeBack() throws Exception {
         ZkRecipes alice = connected(SaslConfig.digest("alice", ALICE_PW), SHORT_SESSION);
-        List<KeeperState> sasl = saslStates(alice);
+        List<KeeperState> sasl = SaslEvents.saslStates(alice);
         AtomicInteger lost = lostStates(alice);
         long session = alice.curator().getZookeeperClient().getZooKeeper().getSessionId();
         LockHandle held = DistributedLock.of(alice, "expiry-lock").tryAcquire(WAIT).orElseThrow();
@@ -262,7 +236,7 @@ class SaslFaultsIT {
     void closingOneClientLeavesTheOtherClientsLoginForItsNextReconnect() throws Exception {
         ZkRecipes alice = connected(SaslConfig.digest("alice", ALICE_PW), LONG_SESSION);
         ZkRecipes bob = connected(SaslConfig.digest("bob", BOB_PW), LONG_SESSION);
-        List<KeeperState> aliceSasl = saslStates(alice);
+        List<KeeperState> aliceSasl = SaslEvents.saslStates(alice);
         assertLoggedInAs(bob, "bob", "bob-before-close");
 
         bob.close();
@@ -337,10 +311,10 @@ class SaslFaultsIT {
         ZkRecipes alice = built(server.connectString(), SaslConfig.digest("alice", ALICE_PW), LONG_SESSION, 3);
         alice.start();
         assertThat(alice.awaitConnected(WAIT)).isTrue();
-        List<KeeperState> sasl = saslStates(alice);
+        List<KeeperState> sasl = SaslEvents.saslStates(alice);
 
         // user code (another library) installs a JAAS configuration of its own, without ours
-        Configuration.setConfiguration(emptyJaas());
+        Configuration.setConfiguration(SaslEvents.emptyJaas());
         server.restart();
         await().atMost(WAIT).until(() -> sasl.contains(KeeperState.AuthFailed));
 
@@ -376,9 +350,9 @@ class SaslFaultsIT {
     @Test
     void aClientWhoseLoginFailedOnceRecoversOnceItCanLogInAgainAndAwaitConnectedSaysSo() throws Exception {
         ZkRecipes alice = connected(SaslConfig.digest("alice", ALICE_PW), LONG_SESSION);
-        List<KeeperState> sasl = saslStates(alice);
+        List<KeeperState> sasl = SaslEvents.saslStates(alice);
         Configuration ours = Configuration.getConfiguration();
-        Configuration.setConfiguration(emptyJaas());
+        Configuration.setConfiguration(SaslEvents.emptyJaas());
         server.restart();
         await().atMost(WAIT).until(() -> sasl.contains(KeeperState.AuthFailed));
 
@@ -396,7 +370,7 @@ class SaslFaultsIT {
     @Test
     void aPasswordChangedAtTheServerFailsTheReconnectLoudlyAndAWaitingCallerIsNotToldConnected() throws Exception {
         ZkRecipes alice = connected(SaslConfig.digest("alice", ALICE_PW), LONG_SESSION);
-        List<KeeperState> sasl = saslStates(alice);
+        List<KeeperState> sasl = SaslEvents.saslStates(alice);
 
         server.stop();
         usersChanged = true;

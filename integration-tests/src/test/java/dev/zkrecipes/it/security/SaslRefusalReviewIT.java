@@ -24,13 +24,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.security.auth.login.AppConfigurationEntry;
 import javax.security.auth.login.Configuration;
 import org.apache.curator.CuratorZookeeperClient;
-import org.apache.curator.framework.api.CuratorEventType;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
@@ -105,28 +102,6 @@ class SaslRefusalReviewIT {
         LoopbackProxy proxy = LoopbackProxy.to(port);
         opened.add(proxy);
         return proxy;
-    }
-
-    private static List<KeeperState> saslStates(ZkRecipes zk) {
-        List<KeeperState> states = new CopyOnWriteArrayList<>();
-        zk.curator().getCuratorListenable().addListener((c, event) -> {
-            if (event.getType() == CuratorEventType.WATCHED && event.getWatchedEvent() != null) {
-                KeeperState s = event.getWatchedEvent().getState();
-                if (s == KeeperState.SaslAuthenticated || s == KeeperState.AuthFailed) {
-                    states.add(s);
-                }
-            }
-        });
-        return states;
-    }
-
-    private static Configuration emptyJaas() {
-        return new Configuration() {
-            @Override
-            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
-                return null;
-            }
-        };
     }
 
     /** What a call threw, or what it returned, for the failure message. */
@@ -234,14 +209,14 @@ class SaslRefusalReviewIT {
     void aConfigWriteOfAClientWhoseLoginFailedIsUnknownAndSaysTheClientIsRefused() throws Exception {
         LoopbackProxy proxy = proxyTo(server.port());
         ZkRecipes alice = client(proxy.connectString(), SaslConfig.digest("alice", ALICE_PW), Duration.ofSeconds(20));
-        List<KeeperState> sasl = saslStates(alice);
+        List<KeeperState> sasl = SaslEvents.saslStates(alice);
         ConfigStore cfg = ConfigStore.open(alice, "review-login-failed");
         opened.add(cfg);
         cfg.put("k", "v1");
 
         // another library replaces the JVM's JAAS configuration: the next reconnect cannot log in
         jaasBefore = Configuration.getConfiguration();
-        Configuration.setConfiguration(emptyJaas());
+        Configuration.setConfiguration(SaslEvents.emptyJaas());
         proxy.cut();
         await("the reconnect's login fails").atMost(WAIT).until(() -> sasl.contains(KeeperState.AuthFailed));
         assertThat(SaslRefusals.refused(alice.curator())).as("the failed login is remembered").isTrue();
