@@ -2,6 +2,7 @@ package dev.zkrecipes.it.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.zkrecipes.core.LeadershipLostException;
@@ -43,7 +44,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  *       queue;
  *   <li>an ack() called again after one that failed asks ZooKeeper again: after the session that
  *       held the claim expired meanwhile it is refused, never reported as done;
- *   <li>a handler that acknowledges its task and then throws keeps its worker alive.
+ *   <li>a handler that acknowledges its task and then throws keeps its worker alive;
+ *   <li>a claim from a queue since deleted never acknowledges a task of the queue made again
+ *       under the same name (a new queue's ids start where no earlier one's did).
  * </ul>
  * Both once made an ack return normally while its task stayed in the queue, to be delivered again.
  */
@@ -81,6 +84,34 @@ class QueueClaimOwnershipIT {
 
     private static List<String> holders(TaskQueue<String> q) {
         return q.claims().stream().map(ClaimInfo::consumer).flatMap(Optional::stream).toList();
+    }
+
+    @Test
+    void aClaimFromADeletedQueueNeverAcknowledgesATaskOfTheQueueMadeAgainUnderItsName() throws Exception {
+        String name = newName("reborn");
+        ZkRecipes first = closing(Clients.connect(zk.connectString(), SESSION));
+        ZkRecipes second = closing(Clients.connect(zk.connectString(), SESSION));
+        TaskQueue<String> old = queue(first, name, "old");
+        old.put("from the old queue");
+        Task<String> stale = old.poll(WAIT).orElseThrow();
+
+        assertThat(TaskQueue.deleteQueue(first, name)).isTrue();
+        TaskQueue<String> reborn = queue(second, name, "new");
+        reborn.put("from the new queue");
+        Task<String> current = reborn.poll(WAIT).orElseThrow();
+
+        // same place in the same kind of queue, same delivery count: only the id can tell them apart
+        assertThat(current.attempt()).isEqualTo(stale.attempt());
+        assertThat(current.id()).isNotEqualTo(stale.id());
+        // the old task went with its queue: the late ack may call it gone either way, but it must
+        // not touch the new queue's task or its claim
+        Throwable lateAck = catchThrowable(stale::ack);
+        assertThat(lateAck).satisfiesAnyOf(t -> assertThat(t).isNull(),
+                t -> assertThat(t).isInstanceOf(LeadershipLostException.class));
+        assertThat(reborn.size()).as("the new queue's task, still claimed by its consumer").isEqualTo(1);
+        assertThat(holders(reborn)).containsExactly("new");
+        current.ack();
+        assertThat(reborn.size()).isZero();
     }
 
     @Test

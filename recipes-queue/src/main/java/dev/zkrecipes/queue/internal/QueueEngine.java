@@ -74,6 +74,8 @@ public final class QueueEngine {
     /** No request sent yet, so no retry to count. */
     private static final long NOT_SENT = Long.MIN_VALUE;
     private static final long STOP_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** A new queue's first bucket is below this; see {@link #firstBucket()}. */
+    private static final long FIRST_BUCKET_RANGE = 5_000_000_000L;
 
     /**
      * A claimed task: where it is, what it holds, the version our claim gave it, and the token our
@@ -212,14 +214,27 @@ public final class QueueEngine {
             // the tail is made last: its creation is what tells waiting consumers the queue exists,
             // so the bucket it points at must be there before it
             if (curator.checkExists().forPath(layout.tail) == null) {
-                createIfMissing(layout.bucket(0), new byte[0]);
-                createIfMissing(layout.tail, "0".getBytes(StandardCharsets.US_ASCII));
+                long first = firstBucket();
+                createIfMissing(layout.bucket(first), new byte[0]);
+                createIfMissing(layout.tail, Long.toString(first).getBytes(StandardCharsets.US_ASCII));
             }
             tailBucket = readTail();
             createIfMissing(layout.bucket(tailBucket), new byte[0]);
         } catch (Exception e) {
             throw ZkErrors.translate(curator, e, "setting up queue '" + queueName + "'");
         }
+    }
+
+    /**
+     * Where a new queue's buckets start: a number of its own, so that a queue deleted and made
+     * again under the same name never hands out an id it used before (a claim or an ack from the
+     * old queue, late, must not match a task of the new one). Taken from the creation of the
+     * {@code tasks} node, which every producer making the queue at once sees alike; below half the
+     * ten digits a bucket name has, so that the numbers have room to grow.
+     */
+    private long firstBucket() throws Exception {
+        Stat tasks = curator.checkExists().forPath(layout.tasks);
+        return tasks == null ? 0 : Math.floorMod(tasks.getCzxid(), FIRST_BUCKET_RANGE);
     }
 
     /** The first write of this process makes the queue's nodes if nobody has yet. */
@@ -474,13 +489,17 @@ public final class QueueEngine {
         }
     }
 
-    /** Moves producers on from a full bucket: the next bucket is made first, then the tail points at it. */
+    /**
+     * Moves producers on from a full bucket: the next bucket is made first, then the tail points at
+     * it. Only while the tail still points at the full one: a producer that is behind must not make
+     * again a bucket that was drained and removed (its task numbers would start over, and ids repeat).
+     */
     private void advanceTail(long full) throws Exception {
-        createIfMissing(layout.bucket(full + 1), new byte[0]);
         Stat stat = new Stat();
         long current = Long.parseLong(new String(curator.getData().storingStatIn(stat).forPath(layout.tail),
                 StandardCharsets.US_ASCII).trim());
         if (current == full) {
+            createIfMissing(layout.bucket(full + 1), new byte[0]);
             try {
                 curator.setData().withVersion(stat.getVersion()).forPath(layout.tail,
                         Long.toString(full + 1).getBytes(StandardCharsets.US_ASCII));
