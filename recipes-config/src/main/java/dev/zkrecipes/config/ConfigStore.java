@@ -11,7 +11,9 @@ import dev.zkrecipes.core.NotAuthorizedException;
 import dev.zkrecipes.core.CorruptDataException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
+import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.ClientRecipes;
+import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.RecipeMetrics;
@@ -30,6 +32,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -139,7 +142,11 @@ public final class ConfigStore implements AutoCloseable {
         return open(zk, name, DEFAULT_OPEN_TIMEOUT);
     }
 
-    /** Like {@link #open(ZkRecipes, String)}, waiting up to {@code timeout} for the first read. */
+    /**
+     * Like {@link #open(ZkRecipes, String)}, waiting up to {@code timeout} for the first read. The
+     * bound holds on an unreachable ensemble too ({@link ConnectionLossException} at it), not only
+     * as long as Curator's retry policy: the reads are sent in the background.
+     */
     public static ConfigStore open(ZkRecipes zk, String name, Duration timeout) throws InterruptedException {
         requireNonNull(zk, "zk");
         requireNonNull(timeout, "timeout");
@@ -199,11 +206,12 @@ public final class ConfigStore implements AutoCloseable {
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
         ClientRecipes.opened(zk, this);
+        Deadline deadline = Deadline.after(timeout);
         try {
             // one read of our own first: a store we may not read, or cannot decode, fails here
             // with its own typed error instead of opening as an empty store
-            readFromEnsemble();
-        } catch (RuntimeException e) {
+            readFirst(deadline);
+        } catch (RuntimeException | InterruptedException e) {
             close();
             throw e;
         }
@@ -215,7 +223,30 @@ public final class ConfigStore implements AutoCloseable {
                         applyData(data);
                     }
                 })
-                .build(), timeout, "config store '" + name + "' (" + path + ")", refusals, this::close);
+                .build(), Duration.ofNanos(deadline.remainingNanos()), "config store '" + name + "' (" + path + ")",
+                refusals, this::close);
+    }
+
+    /**
+     * {@link #readFromEnsemble()} within {@code deadline}: sent in the background, since Curator's
+     * foreground read would block through the whole retry policy on an unreachable ensemble.
+     */
+    private void readFirst(Deadline deadline) throws InterruptedException {
+        try {
+            CuratorEvent read = Background.callServed(curator, deadline,
+                    cb -> curator.getData().inBackground(cb).forPath(path));
+            if (read.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                return;
+            }
+            Background.succeeded(read);
+            View fresh = new View(decode(read.getData()), read.getStat().getCzxid(), read.getStat().getVersion());
+            refusals.clear();
+            apply(fresh);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw ZkErrors.translate(curator, e, "reading config store '" + name + "'");
+        }
     }
 
     // ---- reads: local, never blocking ----

@@ -14,8 +14,8 @@ import dev.zkrecipes.core.NoSuchPathException;
 import dev.zkrecipes.core.NotADirectoryException;
 import dev.zkrecipes.core.VersionConflictException;
 import dev.zkrecipes.core.ZkRecipes;
-import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Background;
+import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.Lifecycle;
 import dev.zkrecipes.core.internal.PayloadLimit;
@@ -186,20 +186,27 @@ public final class FileMetadataStore implements AutoCloseable {
     private void start(Duration timeout) throws InterruptedException {
         lifecycle.start();
         ClientRecipes.opened(zk, this);
+        // every request in the background, within the open's bound: Curator's foreground calls
+        // would block through the whole retry policy on an unreachable ensemble
+        Deadline deadline = Deadline.after(timeout);
         try {
-            refuseNestedInAnotherStore();
-            try {
-                curator.create().creatingParentsIfNeeded().forPath(base, MetadataCodec.storeRoot(name));
-            } catch (KeeperException.NodeExistsException exists) {
+            refuseNestedInAnotherStore(deadline);
+            CuratorEvent created = Background.callServed(curator, deadline, cb -> curator.create()
+                    .creatingParentsIfNeeded().inBackground(cb).forPath(base, MetadataCodec.storeRoot(name)));
+            if (created.getResultCode() == KeeperException.Code.NODEEXISTS.intValue()) {
                 // opened before, maybe by another identity: a root we may not read fails here, with
                 // its own typed error, instead of opening as an empty store
-                curator.getChildren().forPath(base);
+                Background.succeeded(Background.callServed(curator, deadline,
+                        cb -> curator.getChildren().inBackground(cb).forPath(base)));
+            } else {
+                Background.succeeded(created);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InterruptedException e) {
             close();
             throw e;
         } catch (Exception e) {
             close();
+            // a root made after the bound passed is what the next open would make anyway
             throw ZkErrors.translate(curator, e, "opening the root of file store '" + name + "'");
         }
         LocalCopy.start(cache, CuratorCacheListener.builder()
@@ -213,7 +220,8 @@ public final class FileMetadataStore implements AutoCloseable {
                         cacheMoved.notifyAll();
                     }
                 })
-                .build(), timeout, "file store '" + name + "' (" + base + ")", refusals, this::close);
+                .build(), Duration.ofNanos(deadline.remainingNanos()), "file store '" + name + "' (" + base + ")", refusals,
+                this::close);
         for (ChildData d : cache.stream().toList()) {
             String nested = d.getPath().equals(base) ? null : MetadataCodec.storeOf(d.getData());
             if (nested != null) {
@@ -225,19 +233,21 @@ public final class FileMetadataStore implements AutoCloseable {
     }
 
     /** Store names must not nest: the inner store's root would be an entry of the outer one. */
-    private void refuseNestedInAnotherStore() throws Exception {
+    private void refuseNestedInAnotherStore(Deadline deadline) throws Exception {
         String[] segments = name.split("/");
         StringBuilder prefix = new StringBuilder();
         for (int i = 0; i < segments.length - 1; i++) {
             prefix.append(i == 0 ? "" : "/").append(segments[i]);
-            try {
-                String outer = MetadataCodec.storeOf(curator.getData().forPath(RecipePaths.fs(prefix.toString())));
-                if (outer != null) {
-                    throw new IllegalArgumentException("file store '" + name + "' would lie inside file store '" + outer
-                            + "'; store names must not nest (use 'warehouse-eu', not 'warehouse/eu')");
-                }
-            } catch (KeeperException.NoNodeException none) {
-                // no store there
+            String outerPath = RecipePaths.fs(prefix.toString());
+            CuratorEvent read = Background.callServed(curator, deadline,
+                    cb -> curator.getData().inBackground(cb).forPath(outerPath));
+            if (read.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                continue; // no store there
+            }
+            String outer = MetadataCodec.storeOf(Background.succeeded(read).getData());
+            if (outer != null) {
+                throw new IllegalArgumentException("file store '" + name + "' would lie inside file store '" + outer
+                        + "'; store names must not nest (use 'warehouse-eu', not 'warehouse/eu')");
             }
         }
     }

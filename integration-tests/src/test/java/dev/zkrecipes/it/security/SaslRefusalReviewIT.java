@@ -122,6 +122,7 @@ class SaslRefusalReviewIT {
     @Test
     void aClientRefusedOnceAndThenServedIsNotToldNotAuthorizedOnAnOrdinaryConnectionLoss() throws Exception {
         ZkRecipes once = client(server.connectString(), null, Duration.ofSeconds(10));
+        await("the refusal heard").atMost(Duration.ofSeconds(15)).until(() -> SaslRefusals.refused(once.curator()));
         assertThatThrownBy(() -> ConfigStore.open(once, "swap", Duration.ofSeconds(3)))
                 .as("refused by the SASL-only ensemble").isInstanceOf(NotAuthorizedException.class);
         assertThat(SaslRefusals.refused(once.curator())).as("the refusal was heard").isTrue();
@@ -274,9 +275,9 @@ class SaslRefusalReviewIT {
     @Test
     void aClientThatHeardItsRefusalGetsNotAuthorizedFromEveryShortTryAcquire() throws Exception {
         ZkRecipes anonymous = client(server.connectString(), null, Duration.ofSeconds(10));
+        await("the refusal heard").atMost(Duration.ofSeconds(15)).until(() -> SaslRefusals.refused(anonymous.curator()));
         assertThatThrownBy(() -> ConfigStore.open(anonymous, "review-heard", Duration.ofSeconds(3)))
                 .isInstanceOf(NotAuthorizedException.class);
-        assertThat(SaslRefusals.refused(anonymous.curator())).as("the refusal was heard").isTrue();
         DistributedLock lock = DistributedLock.of(anonymous, "review-heard");
 
         SoftAssertions soft = new SoftAssertions();
@@ -308,6 +309,7 @@ class SaslRefusalReviewIT {
 
     private WeakReference<CuratorZookeeperClient> refusedThenClosed() throws Exception {
         ZkRecipes anonymous = client(server.connectString(), null, Duration.ofSeconds(10));
+        await("the refusal heard").atMost(Duration.ofSeconds(15)).until(() -> SaslRefusals.refused(anonymous.curator()));
         assertThatThrownBy(() -> ConfigStore.open(anonymous, "review-leak", Duration.ofSeconds(3)))
                 .isInstanceOf(NotAuthorizedException.class);
         assertThat(SaslRefusals.refused(anonymous.curator())).isTrue();

@@ -2,6 +2,7 @@ package dev.zkrecipes.core.internal;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.BackgroundCallback;
@@ -24,6 +25,11 @@ public final class Background {
     public interface Sender {
         void send(BackgroundCallback callback) throws Exception;
     }
+
+    /** How often a wait in {@link #awaitServed} looks whether its client was refused meanwhile. */
+    private static final long REFUSAL_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** The pause before {@link #callServed} sends again after a lost connection. */
+    private static final long RESEND_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private Background() {
     }
@@ -59,6 +65,56 @@ public final class Background {
             return deadline.await(sent);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    /**
+     * Like {@link #await(Deadline, CompletableFuture)}, for a call of {@code client}, which ends
+     * early once the ensemble refuses that client for want of a SASL login ({@link SaslRefusals}):
+     * such an ensemble drops the connection on each request, so the call would otherwise only run
+     * out its bound.
+     *
+     * @throws KeeperException {@code SESSIONCLOSEDREQUIRESASLAUTH} once the client is refused
+     */
+    public static CuratorEvent awaitServed(CuratorFramework client, Deadline deadline, CompletableFuture<CuratorEvent> sent)
+            throws Exception {
+        while (true) {
+            long slice = Math.min(deadline.remainingNanos(), REFUSAL_CHECK_NANOS);
+            try {
+                return sent.get(slice, TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            } catch (TimeoutException e) {
+                if (SaslRefusals.refused(client)) {
+                    throw KeeperException.create(KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH);
+                }
+                if (deadline.remainingNanos() <= 0) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Sends an operation that may safely be sent again (a read, a create whose existing node is an
+     * answer too) and waits for its answer until {@code deadline}, sending it again while Curator's
+     * own retries end in a lost connection and time is left; ends early once the ensemble refuses
+     * {@code client} ({@link #awaitServed}).
+     *
+     * @return the event of the first answer the ensemble gave, whatever its result code
+     * @throws TimeoutException if the deadline passed first
+     */
+    public static CuratorEvent callServed(CuratorFramework client, Deadline deadline, Sender sender) throws Exception {
+        while (true) {
+            CuratorEvent event = awaitServed(client, deadline, send(sender));
+            KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+            boolean lost = code == KeeperException.Code.CONNECTIONLOSS || code == KeeperException.Code.OPERATIONTIMEOUT;
+            long left = deadline.remainingNanos();
+            if (!lost || left <= 0) {
+                return event;
+            }
+            // Curator waited for the connection already; a short pause keeps a fast-failing one from spinning
+            TimeUnit.NANOSECONDS.sleep(Math.min(left, RESEND_PAUSE_NANOS));
         }
     }
 

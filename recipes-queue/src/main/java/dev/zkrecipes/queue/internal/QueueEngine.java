@@ -709,13 +709,27 @@ public final class QueueEngine {
 
     /** Gives back every task claimed ahead that no thread took (a consumer stopping). */
     public void releaseReady() {
+        // all sent at once, and awaited together within one closing bound: one after the other, an
+        // unreachable ensemble made each wait out its own bound. What is not answered by then is
+        // settled in the background, as a doubt
+        List<CompletableFuture<SentOnce.Outcome>> replies = new ArrayList<>();
         Claimed c;
         while ((c = pollReady()) != null) {
-            try {
-                giveBack(c);
-            } catch (RuntimeException e) {
-                LOG.info("queue '{}': could not give back task {} claimed ahead: {}", queueName, c.id(), e.getMessage());
+            CompletableFuture<SentOnce.Outcome> reply = giveBackInBackground(c);
+            if (reply != null) {
+                replies.add(reply);
             }
+        }
+        if (replies.isEmpty()) {
+            return;
+        }
+        try {
+            Deadline.forClosing(curator).await(CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.info("queue '{}': {} tasks claimed ahead are not given back yet ({}); they are settled in the background",
+                    queueName, replies.stream().filter(r -> !r.isDone()).count(), e.toString());
         }
     }
 
@@ -1162,14 +1176,16 @@ public final class QueueEngine {
     /**
      * Gives back without waiting (the sweep of tasks claimed ahead must never stall on one
      * connection): the outcome is handled when it comes; an unknown one becomes a doubt, settled soon.
+     *
+     * @return the reply to come, or null if the give-back could not be sent
      */
-    private void giveBackInBackground(Claimed task) {
+    private CompletableFuture<SentOnce.Outcome> giveBackInBackground(Claimed task) {
         CompletableFuture<SentOnce.Outcome> reply;
         try {
             reply = sendGiveBack(task.id(), task.payload(), task.version());
         } catch (RuntimeException e) {
             LOG.info("queue '{}': could not give back task {} claimed ahead: {}", queueName, task.id(), e.getMessage());
-            return;
+            return null;
         }
         Doubt doubt = new Doubt(Doubt.Kind.GIVE_BACK, task.id(), task.token(), task.version(), reply);
         reply.whenComplete((outcome, failure) -> {
@@ -1179,6 +1195,7 @@ public final class QueueEngine {
                 inDoubt(doubt);
             }
         });
+        return reply;
     }
 
     /**
