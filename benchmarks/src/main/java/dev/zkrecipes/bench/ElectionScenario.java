@@ -46,7 +46,8 @@ import org.apache.zookeeper.ZooKeeper;
  * session close and after a silent partition (next to LeaderLatch), and crash failover time minus
  * the session timeout.
  *
- * <p>Arguments: {@code --quick} (fewer hand-offs and fault runs), {@code --handoff-only} or
+ * <p>Arguments: {@code --quick} (fewer hand-offs and fault runs), {@code --handoffs=N} (hand-offs
+ * per kind, default 60), {@code --handoff-only} (the hand-offs alone, one server and 3-node) or
  * {@code --split-only} (one server). Properties: {@code -Dzkr.seed=} (fault phase jitter),
  * {@code -Dzkr.trace=true} (timeline of every fault run: connection states, callbacks, the stale
  * commit), {@code -Dzkr.poll=true} (also poll the successor's isLeader() during hand-offs).
@@ -182,10 +183,14 @@ public final class ElectionScenario implements Scenario {
     @Override
     public void run(String[] args) throws Exception {
         boolean quick = Arrays.asList(args).contains("--quick");
-        int handOffs = quick ? 20 : 60;
+        int handOffs = Arrays.stream(args).filter(a -> a.startsWith("--handoffs=")).findFirst()
+                .map(a -> Integer.parseInt(a.substring("--handoffs=".length()))).orElse(quick ? 20 : 60);
         if (Arrays.asList(args).contains("--handoff-only")) {
             try (TestingServer server = ZkServers.startServer()) {
                 handOff("one server", server.getConnectString(), handOffs);
+            }
+            try (TestingCluster cluster = ZkServers.startCluster(3)) {
+                handOff("3-node ensemble", cluster.getConnectString(), handOffs);
             }
             return;
         }
