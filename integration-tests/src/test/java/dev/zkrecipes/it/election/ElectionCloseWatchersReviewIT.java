@@ -8,6 +8,7 @@ import dev.zkrecipes.election.LeaderElector;
 import dev.zkrecipes.election.Participant;
 import dev.zkrecipes.election.RevocationReason;
 import dev.zkrecipes.it.election.RecordingListener.Event;
+import dev.zkrecipes.testing.ClientWatchers;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.EmbeddedZk;
 import dev.zkrecipes.testing.LoopbackProxy;
@@ -18,17 +19,12 @@ import dev.zkrecipes.testing.ZkServers;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +35,8 @@ import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * Review of 2a5460c: a closing participant sends its delete alone and takes its watchers back
@@ -180,45 +176,7 @@ class ElectionCloseWatchersReviewIT {
      * package-private watch manager, without taking anything away.
      */
     private Map<String, Integer> watchers(ZkRecipes client) throws Exception {
-        ZooKeeper z = client.curator().getZookeeperClient().getZooKeeper();
-        Object manager = watchManagerOf(z);
-        Map<String, Integer> found = new TreeMap<>();
-        for (Class<?> k = manager.getClass(); k != null; k = k.getSuperclass()) {
-            for (Field f : k.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers()) || !Map.class.isAssignableFrom(f.getType())) {
-                    continue;
-                }
-                f.setAccessible(true);
-                Map<?, ?> byPath = (Map<?, ?>) f.get(manager);
-                synchronized (byPath) {
-                    for (Map.Entry<?, ?> e : byPath.entrySet()) {
-                        if (String.valueOf(e.getKey()).startsWith(electionPath()) && e.getValue() instanceof Set<?> set
-                                && !set.isEmpty()) {
-                            found.put(f.getName() + ":" + e.getKey(), set.size());
-                        }
-                    }
-                }
-            }
-        }
-        return found;
-    }
-
-    private static Object watchManagerOf(ZooKeeper zooKeeper) throws Exception {
-        for (Class<?> k = zooKeeper.getClass(); k != null; k = k.getSuperclass()) {
-            for (Field f : k.getDeclaredFields()) {
-                if (f.getName().equals("watchManager")) {
-                    f.setAccessible(true);
-                    return f.get(zooKeeper);
-                }
-            }
-            for (Method m : k.getDeclaredMethods()) {
-                if (m.getName().equals("getWatchManager") && m.getParameterCount() == 0) {
-                    m.setAccessible(true);
-                    return m.invoke(zooKeeper);
-                }
-            }
-        }
-        throw new IllegalStateException("no watch manager found on " + zooKeeper.getClass());
+        return ClientWatchers.under(client, electionPath());
     }
 
     // ---- what a closed participant may still do ----

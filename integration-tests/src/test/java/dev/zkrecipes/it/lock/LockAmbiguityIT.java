@@ -15,20 +15,16 @@ import dev.zkrecipes.lock.DistributedReadWriteLock;
 import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.lock.LockHolder;
 import dev.zkrecipes.lock.LockListener;
+import dev.zkrecipes.testing.ClientWatchers;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.EmbeddedZk;
 import dev.zkrecipes.testing.LoopbackProxy;
 import dev.zkrecipes.testing.ProxiedClient;
 import dev.zkrecipes.testing.ZkServers;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -43,8 +39,8 @@ import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * The lock under ambiguous faults on one shared server: a silent network (blackhole), a session
@@ -583,49 +579,8 @@ class LockAmbiguityIT {
 
     // ---------------------------------------------------------------------------------------------
 
-    /**
-     * The watchers a client's ZooKeeper handle keeps for data, exist, child and persistent watches,
-     * summed over paths. ZooKeeper 3.9 keeps them in a {@code ZKWatchManager} reached through the
-     * package-private {@code getWatchManager()}; older versions in a {@code watchManager} field.
-     */
+    /** The watchers a client's ZooKeeper handle keeps, summed over tables and paths. */
     private static int clientWatchers(ZkRecipes client) throws Exception {
-        ZooKeeper zooKeeper = client.curator().getZookeeperClient().getZooKeeper();
-        Object manager = watchManagerOf(zooKeeper);
-        int count = 0;
-        for (Class<?> k = manager.getClass(); k != null; k = k.getSuperclass()) {
-            for (Field f : k.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers()) || !Map.class.isAssignableFrom(f.getType())) {
-                    continue;
-                }
-                f.setAccessible(true);
-                Map<?, ?> byPath = (Map<?, ?>) f.get(manager);
-                synchronized (byPath) {
-                    for (Object watchers : byPath.values()) {
-                        if (watchers instanceof Set<?> set) {
-                            count += set.size();
-                        }
-                    }
-                }
-            }
-        }
-        return count;
-    }
-
-    private static Object watchManagerOf(ZooKeeper zooKeeper) throws Exception {
-        for (Class<?> k = zooKeeper.getClass(); k != null; k = k.getSuperclass()) {
-            for (Field f : k.getDeclaredFields()) {
-                if (f.getName().equals("watchManager")) {
-                    f.setAccessible(true);
-                    return f.get(zooKeeper);
-                }
-            }
-            for (Method m : k.getDeclaredMethods()) {
-                if (m.getName().equals("getWatchManager") && m.getParameterCount() == 0) {
-                    m.setAccessible(true);
-                    return m.invoke(zooKeeper);
-                }
-            }
-        }
-        throw new IllegalStateException("no watch manager found on " + zooKeeper.getClass());
+        return ClientWatchers.count(client);
     }
 }
