@@ -11,13 +11,13 @@ import dev.zkrecipes.it.election.RecordingListener.Event;
 import dev.zkrecipes.testing.ClientWatchers;
 import dev.zkrecipes.testing.Clients;
 import dev.zkrecipes.testing.EmbeddedZk;
-import dev.zkrecipes.testing.LoopbackProxy;
 import dev.zkrecipes.testing.LoopbackProxy.Opcodes;
+import dev.zkrecipes.testing.LoopbackProxy;
 import dev.zkrecipes.testing.OverlapChecker;
 import dev.zkrecipes.testing.SessionKiller;
+import dev.zkrecipes.testing.TeeOutputStream;
 import dev.zkrecipes.testing.ZkServers;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -219,34 +219,6 @@ class ElectionCloseWatchersReviewIT {
 
     // ---- log capture (slf4j-simple writes to System.err as it is at each call) ----
 
-    private static final class Tee extends OutputStream {
-        private final OutputStream a;
-        private final OutputStream b;
-
-        Tee(OutputStream a, OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public synchronized void write(int c) throws java.io.IOException {
-            a.write(c);
-            b.write(c);
-        }
-
-        @Override
-        public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-            a.write(buf, off, len);
-            b.write(buf, off, len);
-        }
-
-        @Override
-        public void flush() throws java.io.IOException {
-            a.flush();
-            b.flush();
-        }
-    }
-
     /** WARN and ERROR lines of the election's own code (Candidate, its executors) in {@code log}. */
     private static List<String> electionWarnings(String log) {
         return log.lines().filter(l -> l.contains("WARN") || l.contains("ERROR"))
@@ -283,7 +255,7 @@ class ElectionCloseWatchersReviewIT {
 
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream err = System.err;
-        System.setErr(new PrintStream(new Tee(err, captured), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new TeeOutputStream(err, captured), true, StandardCharsets.UTF_8));
         OverlapChecker checker = checker(a, b, c, d, e);
         try {
             // the leader: b takes over

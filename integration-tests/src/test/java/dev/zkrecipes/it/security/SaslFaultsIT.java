@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zkrecipes.config.ConfigStore;
 import dev.zkrecipes.core.NotAuthorizedException;
-import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.SaslConfig;
+import dev.zkrecipes.core.ZkRecipeException;
 import dev.zkrecipes.core.ZkRecipes;
 import dev.zkrecipes.core.internal.SaslLogins;
 import dev.zkrecipes.election.LeaderElector;
@@ -15,9 +15,9 @@ import dev.zkrecipes.election.Leadership;
 import dev.zkrecipes.lock.DistributedLock;
 import dev.zkrecipes.lock.LockHandle;
 import dev.zkrecipes.testing.SaslZkServer;
+import dev.zkrecipes.testing.TeeOutputStream;
 import dev.zkrecipes.testing.ZkServers;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -423,8 +423,8 @@ class SaslFaultsIT {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream out = System.out;
         PrintStream err = System.err;
-        System.setOut(new PrintStream(new Tee(out, captured), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new Tee(err, captured), true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(new TeeOutputStream(out, captured), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new TeeOutputStream(err, captured), true, StandardCharsets.UTF_8));
         Throwable refused;
         ZkRecipes alice;
         try {
@@ -450,34 +450,6 @@ class SaslFaultsIT {
             assertThat(text).doesNotContain(ALICE_PW).doesNotContain("wrong-Pw9z-secret");
         }
         assertThat(captured.toString(StandardCharsets.UTF_8)).as("the refused login was logged").isNotEmpty();
-    }
-
-    private static final class Tee extends OutputStream {
-        private final OutputStream a;
-        private final OutputStream b;
-
-        Tee(OutputStream a, OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public synchronized void write(int c) throws java.io.IOException {
-            a.write(c);
-            b.write(c);
-        }
-
-        @Override
-        public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
-            a.write(buf, off, len);
-            b.write(buf, off, len);
-        }
-
-        @Override
-        public void flush() throws java.io.IOException {
-            a.flush();
-            b.flush();
-        }
     }
 
     // ---------------------------------------------------------------- 5: awaitConnected
