@@ -15,6 +15,7 @@ import dev.zkrecipes.core.internal.Background;
 import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.Deadline;
 import dev.zkrecipes.core.internal.Lifecycle;
+import dev.zkrecipes.core.internal.Options;
 import dev.zkrecipes.core.internal.PayloadLimit;
 import dev.zkrecipes.core.internal.RecipeMetrics;
 import dev.zkrecipes.core.internal.RecipePaths;
@@ -149,7 +150,7 @@ public final class ConfigStore implements AutoCloseable {
      */
     public static ConfigStore open(ZkRecipes zk, String name, Duration timeout) throws InterruptedException {
         requireNonNull(zk, "zk");
-        requireNonNull(timeout, "timeout");
+        Options.nonNegative(timeout, "timeout");
         RecipePaths.validateName(name);
         zk.checkStarted();
         ConfigStore store = new ConfigStore(zk, name);
@@ -204,9 +205,9 @@ public final class ConfigStore implements AutoCloseable {
     }
 
     private void start(Duration timeout) throws InterruptedException {
+        Deadline deadline = Deadline.after(timeout);
         lifecycle.start();
         ClientRecipes.opened(zk, this);
-        Deadline deadline = Deadline.after(timeout);
         try {
             // one read of our own first: a store we may not read, or cannot decode, fails here
             // with its own typed error instead of opening as an empty store
@@ -215,16 +216,21 @@ public final class ConfigStore implements AutoCloseable {
             close();
             throw e;
         }
-        LocalCopy.start(cache, CuratorCacheListener.builder()
-                .forAll((type, oldData, data) -> {
-                    if (type == CuratorCacheListener.Type.NODE_DELETED) {
-                        applyDeleted(oldData);
-                    } else {
-                        applyData(data);
-                    }
-                })
-                .build(), Duration.ofNanos(deadline.remainingNanos()), "config store '" + name + "' (" + path + ")",
-                refusals, this::close);
+        try {
+            LocalCopy.start(cache, CuratorCacheListener.builder()
+                    .forAll((type, oldData, data) -> {
+                        if (type == CuratorCacheListener.Type.NODE_DELETED) {
+                            applyDeleted(oldData);
+                        } else {
+                            applyData(data);
+                        }
+                    })
+                    .build(), Duration.ofNanos(deadline.remainingNanos()), "config store '" + name + "' (" + path + ")",
+                    refusals, this::close);
+        } catch (InterruptedException e) {
+            close();
+            throw e;
+        }
     }
 
     /**

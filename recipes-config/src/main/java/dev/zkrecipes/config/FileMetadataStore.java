@@ -206,22 +206,29 @@ public final class FileMetadataStore implements AutoCloseable {
             throw e;
         } catch (Exception e) {
             close();
-            // a root made after the bound passed is what the next open would make anyway
+            // Known limit: a root create still on its way when the bound passed may land later (as
+            // one whose retries gave up could before); a store opened meanwhile above this name
+            // then holds it inside its tree, and refuses to open until it is removed
             throw ZkErrors.translate(curator, e, "opening the root of file store '" + name + "'");
         }
-        LocalCopy.start(cache, CuratorCacheListener.builder()
-                .forAll((type, oldData, data) -> {
-                    if (type == CuratorCacheListener.Type.NODE_DELETED && oldData != null) {
-                        // the copy caught up with a delete or move of ours
-                        lagging.remove(oldData.getPath(), Long.MAX_VALUE);
-                        goneUntil.remove(oldData.getPath());
-                    }
-                    synchronized (cacheMoved) {
-                        cacheMoved.notifyAll();
-                    }
-                })
-                .build(), Duration.ofNanos(deadline.remainingNanos()), "file store '" + name + "' (" + base + ")", refusals,
-                this::close);
+        try {
+            LocalCopy.start(cache, CuratorCacheListener.builder()
+                    .forAll((type, oldData, data) -> {
+                        if (type == CuratorCacheListener.Type.NODE_DELETED && oldData != null) {
+                            // the copy caught up with a delete or move of ours
+                            lagging.remove(oldData.getPath(), Long.MAX_VALUE);
+                            goneUntil.remove(oldData.getPath());
+                        }
+                        synchronized (cacheMoved) {
+                            cacheMoved.notifyAll();
+                        }
+                    })
+                    .build(), Duration.ofNanos(deadline.remainingNanos()), "file store '" + name + "' (" + base + ")",
+                    refusals, this::close);
+        } catch (InterruptedException e) {
+            close();
+            throw e;
+        }
         for (ChildData d : cache.stream().toList()) {
             String nested = d.getPath().equals(base) ? null : MetadataCodec.storeOf(d.getData());
             if (nested != null) {

@@ -24,7 +24,14 @@ public final class Deadline {
 
     /** A deadline {@code timeout} from now. */
     public static Deadline after(Duration timeout) {
-        return afterNanos(timeout.toNanos());
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException beyondNanos) {
+            // some 292 years or more: as good as never, and never negative
+            return timeout.isNegative() ? afterNanos(0) : NEVER;
+        }
+        return afterNanos(nanos);
     }
 
     /** A deadline {@code nanos} from now; negative means {@link #never()}. */

@@ -490,22 +490,32 @@ public final class QueueEngine {
     }
 
     /**
-     * Moves producers on from a full bucket: the next bucket is made first, then the tail points at
-     * it. Only while the tail still points at the full one: a producer that is behind must not make
-     * again a bucket that was drained and removed (its task numbers would start over, and ids repeat).
+     * Moves producers on from a full bucket: the next bucket is made and the tail pointed at it in
+     * one transaction, on the tail's version as read. A producer that is behind (the tail moved
+     * meanwhile) makes nothing: a bucket it made again after it was drained and removed would number
+     * its tasks from the start, and ids would repeat.
      */
     private void advanceTail(long full) throws Exception {
         Stat stat = new Stat();
         long current = Long.parseLong(new String(curator.getData().storingStatIn(stat).forPath(layout.tail),
                 StandardCharsets.US_ASCII).trim());
         if (current == full) {
-            createIfMissing(layout.bucket(full + 1), new byte[0]);
+            byte[] next = Long.toString(full + 1).getBytes(StandardCharsets.US_ASCII);
             try {
-                curator.setData().withVersion(stat.getVersion()).forPath(layout.tail,
-                        Long.toString(full + 1).getBytes(StandardCharsets.US_ASCII));
+                curator.transaction().forOperations(
+                        curator.transactionOp().create().forPath(layout.bucket(full + 1), new byte[0]),
+                        curator.transactionOp().setData().withVersion(stat.getVersion()).forPath(layout.tail, next));
                 current = full + 1;
             } catch (KeeperException.BadVersionException raced) {
                 current = readTail();
+            } catch (KeeperException.NodeExistsException made) {
+                // made already (by an older producer, or our own transaction retried after a lost reply)
+                try {
+                    curator.setData().withVersion(stat.getVersion()).forPath(layout.tail, next);
+                    current = full + 1;
+                } catch (KeeperException.BadVersionException raced) {
+                    current = readTail();
+                }
             }
         }
         tailBucket = Math.max(tailBucket, current);
@@ -749,8 +759,10 @@ public final class QueueEngine {
             // a process that only consumes learns where producers are from the tail node
             List<String> buckets;
             Set<String> claimed;
+            long tailNow;
             try {
-                tailBucket = Math.max(tailBucket, parseTail(data(io, layout.tail)));
+                tailNow = parseTail(data(io, layout.tail));
+                tailBucket = Math.max(tailBucket, tailNow);
                 buckets = Layout.bucketsIn(children(io, layout.tasks), this::reportForeign);
                 claimed = new HashSet<>(children(io, layout.claims));
             } catch (KeeperException.NoNodeException noQueueYet) {
@@ -766,7 +778,7 @@ public final class QueueEngine {
                     continue;
                 }
                 if (children.isEmpty()) {
-                    removeIfDrained(bucket, bucketPath, io);
+                    removeIfDrained(bucket, bucketPath, tailNow, io);
                     continue;
                 }
                 for (String child : children) {
@@ -804,9 +816,13 @@ public final class QueueEngine {
         }
     }
 
-    /** An empty bucket behind the tail will never fill again: remove it so the bucket list stays short. */
-    private void removeIfDrained(String bucket, String bucketPath, Deadline io) throws Exception {
-        if (Layout.bucketNumber(bucket) < tailBucket) {
+    /**
+     * An empty bucket behind the tail will never fill again: remove it so the bucket list stays
+     * short. Behind the tail as just read ({@code tailNow}), not as this process last knew it: a
+     * queue deleted and made again starts elsewhere, and its tail bucket must never look drained.
+     */
+    private void removeIfDrained(String bucket, String bucketPath, long tailNow, Deadline io) throws Exception {
+        if (Layout.bucketNumber(bucket) < tailNow) {
             try {
                 Background.call(io, cb -> curator.delete().inBackground(cb).forPath(bucketPath));
             } catch (KeeperException.NotEmptyException | KeeperException.NoNodeException raced) {
