@@ -147,6 +147,8 @@ public final class ConfigStore implements AutoCloseable {
      * Like {@link #open(ZkRecipes, String)}, waiting up to {@code timeout} for the first read. The
      * bound holds on an unreachable ensemble too ({@link ConnectionLossException} at it), not only
      * as long as Curator's retry policy: the reads are sent in the background.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is negative, or {@code name} is not a valid recipe name
      */
     public static ConfigStore open(ZkRecipes zk, String name, Duration timeout) throws InterruptedException {
         requireNonNull(zk, "zk");
