@@ -218,21 +218,16 @@ public final class ConfigStore implements AutoCloseable {
             close();
             throw e;
         }
-        try {
-            LocalCopy.start(cache, CuratorCacheListener.builder()
-                    .forAll((type, oldData, data) -> {
-                        if (type == CuratorCacheListener.Type.NODE_DELETED) {
-                            applyDeleted(oldData);
-                        } else {
-                            applyData(data);
-                        }
-                    })
-                    .build(), Duration.ofNanos(deadline.remainingNanos()), "config store '" + name + "' (" + path + ")",
-                    refusals, this::close);
-        } catch (InterruptedException e) {
-            close();
-            throw e;
-        }
+        LocalCopy.start(cache, CuratorCacheListener.builder()
+                .forAll((type, oldData, data) -> {
+                    if (type == CuratorCacheListener.Type.NODE_DELETED) {
+                        applyDeleted(oldData);
+                    } else {
+                        applyData(data);
+                    }
+                })
+                .build(), Duration.ofNanos(deadline.remainingNanos()), "config store '" + name + "' (" + path + ")",
+                refusals, this::close);
     }
 
     /**
@@ -246,10 +241,7 @@ public final class ConfigStore implements AutoCloseable {
             if (read.getResultCode() == KeeperException.Code.NONODE.intValue()) {
                 return;
             }
-            Background.succeeded(read);
-            View fresh = new View(decode(read.getData()), read.getStat().getCzxid(), read.getStat().getVersion());
-            refusals.clear();
-            apply(fresh);
+            applyRead(Background.succeeded(read).getData(), read.getStat());
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
@@ -555,15 +547,20 @@ public final class ConfigStore implements AutoCloseable {
         try {
             Stat stat = new Stat();
             byte[] data = curator.getData().storingStatIn(stat).forPath(path);
-            View fresh = new View(decode(data), stat.getCzxid(), stat.getVersion());
-            refusals.clear();
-            apply(fresh);
-            return fresh;
+            return applyRead(data, stat);
         } catch (KeeperException.NoNodeException e) {
             return View.ABSENT;
         } catch (Exception e) {
             throw ZkErrors.translate(curator, e, "reading config store '" + name + "'");
         }
+    }
+
+    /** What a read of the node found, decoded and applied to the local copy (the read was allowed). */
+    private View applyRead(byte[] data, Stat stat) {
+        View fresh = new View(decode(data), stat.getCzxid(), stat.getVersion());
+        refusals.clear();
+        apply(fresh);
+        return fresh;
     }
 
     /** Decodes, keeping track of whether the node is readable; a CorruptDataException goes to the caller. */

@@ -184,11 +184,11 @@ public final class FileMetadataStore implements AutoCloseable {
     }
 
     private void start(Duration timeout) throws InterruptedException {
-        lifecycle.start();
-        ClientRecipes.opened(zk, this);
         // every request in the background, within the open's bound: Curator's foreground calls
         // would block through the whole retry policy on an unreachable ensemble
         Deadline deadline = Deadline.after(timeout);
+        lifecycle.start();
+        ClientRecipes.opened(zk, this);
         try {
             refuseNestedInAnotherStore(deadline);
             CuratorEvent created = Background.callServed(curator, deadline, cb -> curator.create()
@@ -211,24 +211,19 @@ public final class FileMetadataStore implements AutoCloseable {
             // then holds it inside its tree, and refuses to open until it is removed
             throw ZkErrors.translate(curator, e, "opening the root of file store '" + name + "'");
         }
-        try {
-            LocalCopy.start(cache, CuratorCacheListener.builder()
-                    .forAll((type, oldData, data) -> {
-                        if (type == CuratorCacheListener.Type.NODE_DELETED && oldData != null) {
-                            // the copy caught up with a delete or move of ours
-                            lagging.remove(oldData.getPath(), Long.MAX_VALUE);
-                            goneUntil.remove(oldData.getPath());
-                        }
-                        synchronized (cacheMoved) {
-                            cacheMoved.notifyAll();
-                        }
-                    })
-                    .build(), Duration.ofNanos(deadline.remainingNanos()), "file store '" + name + "' (" + base + ")",
-                    refusals, this::close);
-        } catch (InterruptedException e) {
-            close();
-            throw e;
-        }
+        LocalCopy.start(cache, CuratorCacheListener.builder()
+                .forAll((type, oldData, data) -> {
+                    if (type == CuratorCacheListener.Type.NODE_DELETED && oldData != null) {
+                        // the copy caught up with a delete or move of ours
+                        lagging.remove(oldData.getPath(), Long.MAX_VALUE);
+                        goneUntil.remove(oldData.getPath());
+                    }
+                    synchronized (cacheMoved) {
+                        cacheMoved.notifyAll();
+                    }
+                })
+                .build(), Duration.ofNanos(deadline.remainingNanos()), "file store '" + name + "' (" + base + ")",
+                refusals, this::close);
         for (ChildData d : cache.stream().toList()) {
             String nested = d.getPath().equals(base) ? null : MetadataCodec.storeOf(d.getData());
             if (nested != null) {

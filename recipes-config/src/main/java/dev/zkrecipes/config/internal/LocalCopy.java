@@ -35,6 +35,7 @@ public final class LocalCopy {
      * @throws NotAuthorizedException after running {@code onFailure}, if the ensemble refused a read
      *         of the first full read for lack of rights
      * @throws ConnectionLossException after running {@code onFailure}, if the read took longer than {@code timeout}
+     * @throws InterruptedException after running {@code onFailure}, if interrupted while waiting
      */
     public static void start(CuratorCache cache, CuratorCacheListener onChange, Duration timeout, String description,
             Refusals refusals, Runnable onFailure) throws InterruptedException {
@@ -42,7 +43,14 @@ public final class LocalCopy {
         cache.listenable().addListener(onChange);
         cache.listenable().addListener(CuratorCacheListener.builder().forInitialized(initialized::countDown).build());
         cache.start();
-        if (!initialized.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        boolean read;
+        try {
+            read = initialized.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            onFailure.run();
+            throw e;
+        }
+        if (!read) {
             onFailure.run();
             NotAuthorizedException refused = refusals.refused();
             if (refused != null) {
