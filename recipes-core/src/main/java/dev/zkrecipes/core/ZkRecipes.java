@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 import static dev.zkrecipes.core.internal.Options.once;
 import static dev.zkrecipes.core.internal.Options.positive;
 
+import dev.zkrecipes.core.internal.ClientAcls;
 import dev.zkrecipes.core.internal.ClientRecipes;
 import dev.zkrecipes.core.internal.ConnectDiagnosis;
 import dev.zkrecipes.core.internal.HandshakeProbe;
@@ -32,6 +33,7 @@ import org.apache.curator.framework.api.CuratorListener;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.ACLProvider;
+import org.apache.curator.framework.imps.DefaultACLProvider;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.client.ZKClientConfig;
@@ -556,12 +558,13 @@ public final class ZkRecipes implements AutoCloseable {
             if (digestUser != null) {
                 b.authorization("digest", (digestUser + ":" + digestPassword).getBytes(StandardCharsets.UTF_8));
             }
-            if (digestUser != null || sasl != null || recipeAcl != null) {
-                b.aclProvider(new RecipeAcl(namespace, recipeAcl));
-            }
+            ACLProvider acl = digestUser != null || sasl != null || recipeAcl != null
+                    ? new RecipeAcl(namespace, recipeAcl) : new DefaultACLProvider();
+            b.aclProvider(acl);
             try {
                 ConnectDiagnosis diagnosis = new ConnectDiagnosis(connectString, probe, connectTimeout);
                 ZkRecipes zk = new ZkRecipes(b.build(), true, defaultMaxPayloadBytes(), diagnosis, saslWatch, connectString);
+                ClientAcls.register(zk.curator, acl);
                 if (saslWatch == null) {
                     SaslRefusals.askOnEveryConnection(zk.curator);
                 }

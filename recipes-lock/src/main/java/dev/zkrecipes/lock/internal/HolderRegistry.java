@@ -15,6 +15,7 @@ import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
 
 /**
  * The held nodes and waiters of one lock object, kept in line with the connection: SUSPENDED
@@ -29,6 +30,8 @@ public final class HolderRegistry implements ConnectionStateListener {
 
     private final CuratorFramework curator;
     private final String name;
+    /** Sets the own-node watch on ZooKeeper's handle when it can; null for a client whose ACLs are not known. */
+    private final DirectOps direct;
     private final Set<HeldNode> held = ConcurrentHashMap.newKeySet();
     private final Set<Runnable> waiters = ConcurrentHashMap.newKeySet();
     private final Map<HeldNode, Watcher> ownWatchers = new ConcurrentHashMap<>();
@@ -39,6 +42,7 @@ public final class HolderRegistry implements ConnectionStateListener {
     public HolderRegistry(CuratorFramework curator, String name) {
         this.curator = curator;
         this.name = name;
+        this.direct = DirectOps.of(curator);
     }
 
     public synchronized void addListener(LockListener listener) {
@@ -89,6 +93,15 @@ public final class HolderRegistry implements ConnectionStateListener {
                 watchOwnNode(n);
             }
         });
+        ZooKeeper handle = direct != null ? direct.connectedHandle() : null;
+        if (handle != null) {
+            direct.watch(handle, node.path(), watcher).thenAccept(reply -> {
+                if (reply.is(KeeperException.Code.NONODE)) {
+                    ownNodeGone(node);
+                }
+            });
+            return;
+        }
         try {
             curator.getData().usingWatcher(watcher).inBackground((c, event) -> {
                 if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {

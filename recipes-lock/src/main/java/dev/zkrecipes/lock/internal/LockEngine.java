@@ -9,6 +9,7 @@ import dev.zkrecipes.core.internal.Watches;
 import dev.zkrecipes.core.internal.ZkErrors;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -17,11 +18,13 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.framework.imps.ProtectedUtils;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +66,8 @@ public final class LockEngine {
     private final String parentPath;
     private final String description;
     private final HolderRegistry registry;
+    /** The hot path's requests on ZooKeeper's handle; null for a client whose ACLs are not known. */
+    private final DirectOps direct;
     /** This lock's node is known to exist (an acquire here succeeded): no need to make it alongside. */
     private volatile boolean lineKnown;
 
@@ -71,6 +76,7 @@ public final class LockEngine {
         this.parentPath = parentPath;
         this.description = description;
         this.registry = registry;
+        this.direct = DirectOps.of(curator);
     }
 
     public String parentPath() {
@@ -86,7 +92,7 @@ public final class LockEngine {
     }
 
     /** The wake-ups of one waiting acquire: watch events and connection changes. */
-    private final class Waiter implements Watcher, Runnable {
+    private final class Waiter implements DirectOps.CreatedWatch, Runnable {
         final Semaphore wakeups = new Semaphore(0);
         final AtomicReference<String> deleted = new AtomicReference<>();
         final Set<String> watchedPaths = ConcurrentHashMap.newKeySet();
@@ -95,8 +101,73 @@ public final class LockEngine {
         volatile boolean ownGone;
         /** The own-node watch is set and has not fired: a grant can keep it as the hold's watch. */
         volatile boolean ownArmed;
+        /** The own-node watch sent with the create ({@link DirectOps}) is not answered yet. */
+        volatile boolean ownWatchPending;
+        /** The answer to the own-node watch sent with the create; set before it is pending. */
+        volatile CompletableFuture<DirectOps.Reply> ownAnswer;
         /** Once granted with the own-node watch kept: the hold that watch now serves. */
         volatile HeldNode heldAs;
+
+        /** Our node is now {@code path}, made through Curator: nothing watches it yet. */
+        void unwatched(String path) {
+            ownAnswer = null;
+            ownPath = path;
+            ownGone = false;
+            ownArmed = false;
+            ownWatchPending = false;
+        }
+
+        @Override
+        public void created(String path) {
+            ownAnswer = new CompletableFuture<>();
+            ownPath = path;
+            ownGone = false;
+            ownArmed = false;
+            ownWatchPending = true;
+        }
+
+        @Override
+        public void watchAnswered(DirectOps.Reply reply) {
+            if (!reply.path().equals(ownPath)) {
+                return;  // the watch of a node given up before
+            }
+            if (reply.ok()) {
+                ownArmed = true;
+            } else if (reply.is(KeeperException.Code.NONODE)) {
+                ownGone = true;
+            }
+            ownWatchPending = false;
+            ownAnswer.complete(reply);
+            if (ownGone) {
+                HeldNode held = heldAs;
+                if (held != null) {
+                    registry.ownNodeGone(held);
+                } else {
+                    wakeups.release();
+                }
+            }
+        }
+
+        /**
+         * The answer to the own-node watch sent with the create of our node at {@code path}, while it
+         * can stand for one sent now: still on its way, or answered and still armed. Null otherwise.
+         */
+        CompletableFuture<DirectOps.Reply> watchSentWithCreate(String path) {
+            CompletableFuture<DirectOps.Reply> answer = ownAnswer;
+            if (answer == null || !path.equals(ownPath)) {
+                return null;
+            }
+            if (ownWatchPending) {
+                return answer;
+            }
+            DirectOps.Reply reply = answer.getNow(null);
+            return reply != null && reply.ok() && ownArmed ? answer : null;
+        }
+
+        /** The own-node watch is set, or on its way: a grant can keep it as the hold's watch. */
+        boolean ownWatched(String path) {
+            return path.equals(ownPath) && (ownArmed || ownWatchPending);
+        }
 
         @Override
         public void process(WatchedEvent event) {
@@ -176,15 +247,16 @@ public final class LockEngine {
             List<String> children = null;
             while (true) {
                 if (mine == null) {
-                    Created created = createAndList(policy.nodePrefix(), payload, io);
+                    Created created = createAndList(policy.nodePrefix(), payload, io, waiter);
                     mine = created.mine;
                     children = created.children;
                     if (mine == null) {
                         continue;
                     }
                     placeChecked = false;
-                    waiter.ownPath = mine.path();
-                    waiter.ownGone = false;
+                    if (!created.watched) {
+                        waiter.unwatched(mine.path());
+                    }
                 }
                 if (!Sessions.isCurrent(curator, mine.sessionId())) {
                     if (Sessions.hasMovedOn(curator, mine.sessionId())) {
@@ -222,7 +294,8 @@ public final class LockEngine {
                         continue;
                     }
                     held = true;
-                    return hold(mine, waiter);
+                    HeldNode hn = hold(mine, waiter);
+                    return hn;
                 }
                 waiter.wakeups.drainPermits();
                 if (blocker.equals(Policy.WATCH_CHILDREN)) {
@@ -242,21 +315,32 @@ public final class LockEngine {
                 boolean sole = policy.soleBlocker(line, index);
                 waiter.watchedPaths.add(blockerPath);
                 String ourPath = mine.path();
-                waiter.watchedPaths.add(ourPath);
                 // Watch our own node too, sent first: ZooKeeper delivers a delete of it before the
                 // blocker's, so the grant without a re-read below never stands on a deleted node.
-                CompletableFuture<CuratorEvent> own = Background.send(
-                        cb -> curator.getData().usingWatcher(waiter).inBackground(cb).forPath(ourPath));
+                // The watch sent with the create (DirectOps) left first already; else it goes now.
+                CompletableFuture<DirectOps.Reply> sentWithCreate = waiter.watchSentWithCreate(ourPath);
+                CompletableFuture<CuratorEvent> own = null;
+                if (sentWithCreate == null) {
+                    waiter.watchedPaths.add(ourPath);
+                    own = Background.send(cb -> curator.getData().usingWatcher(waiter).inBackground(cb).forPath(ourPath));
+                }
                 CuratorEvent watched = Background.await(io, Background.send(
                         cb -> curator.getData().usingWatcher(waiter).inBackground(cb).forPath(blockerPath)));
-                CuratorEvent ownState = Background.await(io, own);
-                if (ownState.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                int ownCode = own != null ? Background.await(io, own).getResultCode() : io.await(sentWithCreate).rc();
+                if (ownCode == KeeperException.Code.NONODE.intValue()) {
                     // our waiting node was deleted (by an operator, say): queue again
                     mine = null;
                     continue;
                 }
-                Background.succeeded(ownState);
-                waiter.ownArmed = true;
+                if (own == null && ownCode != KeeperException.Code.OK.intValue()) {
+                    // the watch sent with the create was lost with its connection: read the line
+                    // again (Curator waits for the connection), watching our node through Curator
+                    continue;
+                }
+                if (own != null) {
+                    Background.succeeded(Background.await(io, own));
+                    waiter.ownArmed = true;
+                }
                 if (watched.getResultCode() == KeeperException.Code.NONODE.intValue()) {
                     if (sole && !waiter.ownGone && Sessions.isCurrent(curator, mine.sessionId())) {
                         held = true;
@@ -306,11 +390,14 @@ public final class LockEngine {
             // the connection dropped between the read that granted the hold and now
             node.suspend();
         }
-        if (waiter.ownArmed && mine.path().equals(waiter.ownPath)) {
+        if (waiter.ownWatched(mine.path())) {
             // the watch the waiter set on its own node serves the hold: no request needed
             waiter.heldAs = node;
             if (waiter.ownGone) {
                 registry.ownNodeGone(node);
+            } else if (!waiter.ownWatched(mine.path())) {
+                // it fired or failed just before the hold took it over
+                registry.watchOwnNode(node);
             }
         } else {
             registry.watchOwnNode(node);
@@ -331,9 +418,7 @@ public final class LockEngine {
         boolean lost = node.isEnded();
         node.end();
         try {
-            CompletableFuture<CuratorEvent> deleted = Background.send(
-                    cb -> curator.delete().guaranteed().inBackground(cb).forPath(node.path()));
-            bound.await(deleted);
+            bound.await(delete(node.path()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -345,6 +430,23 @@ public final class LockEngine {
         return lost;
     }
 
+    /**
+     * Deletes a node of ours on ZooKeeper's handle when connected; whatever that does not settle (a
+     * lost answer) goes on through Curator's guaranteed delete, whose end the future waits for.
+     */
+    private CompletableFuture<?> delete(String path) {
+        ZooKeeper handle = direct != null ? direct.connectedHandle() : null;
+        if (handle == null) {
+            return deleteThroughCurator(path);
+        }
+        return direct.delete(handle, path).thenCompose(reply -> reply.ok() || reply.is(KeeperException.Code.NONODE)
+                ? CompletableFuture.completedFuture(null) : deleteThroughCurator(path).thenApply(event -> null));
+    }
+
+    private CompletableFuture<CuratorEvent> deleteThroughCurator(String path) {
+        return Background.send(cb -> curator.delete().guaranteed().inBackground(cb).forPath(path));
+    }
+
     /** Deletes a node of ours without waiting, retrying in the background if the connection is down. */
     public void deleteInBackground(String path) {
         try {
@@ -354,14 +456,140 @@ public final class LockEngine {
         }
     }
 
-    private record Created(Mine mine, List<String> children) {
+    /** What a create gave: our node (null: create again), the line if read with it, whether the waiter watches the node. */
+    private record Created(Mine mine, List<String> children, boolean watched) {
+
+        Created(Mine mine, List<String> children) {
+            this(mine, children, false);
+        }
+    }
+
+    /**
+     * Our node at {@code path}, with its stat as created, or read when a create found after a lost
+     * answer came without it; null if it is gone already (its session ended meanwhile).
+     */
+    private Mine mineAt(String path, Stat stat, Deadline deadline) throws Exception {
+        if (stat == null || stat.getCzxid() == 0 || stat.getEphemeralOwner() == 0) {
+            try {
+                stat = Background.call(deadline, cb -> curator.checkExists().inBackground(cb).forPath(path)).getStat();
+            } catch (Exception e) {
+                deleteInBackground(path);
+                throw e;
+            }
+            if (stat == null) {
+                return null;
+            }
+        }
+        return new Mine(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), stat.getEphemeralOwner());
     }
 
     /**
      * Sends the create and the read of the line back to back, then waits for both until
      * {@code deadline}. A create the caller stops waiting for deletes its node when it lands.
+     * Sent on ZooKeeper's handle when it can ({@link DirectOps}), through Curator otherwise and for
+     * whatever the handle does not settle: a missing parent, an answer that is not plain.
      */
-    private Created createAndList(String prefix, byte[] payload, Deadline deadline) throws Exception {
+    private Created createAndList(String prefix, byte[] payload, Deadline deadline, Waiter waiter) throws Exception {
+        ZooKeeper handle = direct != null ? direct.connectedHandle() : null;
+        if (handle == null) {
+            return createAndListThroughCurator(prefix, payload, deadline);
+        }
+        String protectedId = UUID.randomUUID().toString();
+        String ourPath = ZKPaths.makePath(parentPath, ProtectedUtils.getProtectedPrefix(protectedId) + prefix);
+        CompletableFuture<DirectOps.Reply> line = lineKnown ? null
+                : direct.create(handle, parentPath, new byte[0], CreateMode.CONTAINER);
+        DirectOps.CreatedAndListed sent = direct.createAndList(handle, ourPath, payload, CreateMode.EPHEMERAL_SEQUENTIAL,
+                parentPath, waiter);
+        CompletableFuture<DirectOps.Reply> create = sent.created();
+        CompletableFuture<DirectOps.Reply> list = sent.listed();
+        DirectOps.Reply created;
+        try {
+            created = deadline.await(create);
+        } catch (InterruptedException | TimeoutException e) {
+            create.thenAccept(late -> {
+                if (late.ok()) {
+                    deleteInBackground(late.path());
+                } else if (late.unknown()) {
+                    deleteProtectedInBackground(protectedId);
+                }
+            });
+            throw e;
+        }
+        if (created.unknown()) {
+            // the answer was lost, not necessarily the create: look for our node by its protected id
+            return findCreated(protectedId, deadline);
+        }
+        if (!created.ok()) {
+            if (line != null && line.isDone()) {
+                refusedFor(line.join().rc(), parentPath);
+            }
+            refusedFor(created.rc(), ourPath);
+            // a missing parent (a new name, or the lock's node reaped as an empty container), an
+            // ended session: Curator makes parents and retries on the next session
+            lineKnown = false;
+            return createAndListThroughCurator(prefix, payload, deadline);
+        }
+        lineKnown = true;
+        Mine mine = new Mine(created.path(), ZKPaths.getNodeFromPath(created.path()), created.stat().getCzxid(),
+                created.stat().getEphemeralOwner());
+        try {
+            DirectOps.Reply listed = deadline.await(list);
+            List<String> children = listed.ok() && listed.children().contains(mine.name()) ? listed.children() : null;
+            return new Created(mine, children, true);
+        } catch (InterruptedException | TimeoutException e) {
+            deleteInBackground(mine.path());
+            throw e;
+        }
+    }
+
+    /**
+     * After a create whose answer was lost: reads the line (Curator waits for the connection) and
+     * takes our node if the create was applied, else says to create again. A session's requests are
+     * applied in order, so a create not in the line read after it was not applied and will not be.
+     */
+    private Created findCreated(String protectedId, Deadline deadline) throws Exception {
+        List<String> children;
+        try {
+            children = Background.call(deadline, cb -> curator.getChildren().inBackground(cb).forPath(parentPath))
+                    .getChildren();
+        } catch (KeeperException.NoNodeException e) {
+            // the lock's node is gone (reaped as an empty container), and with it anything under it
+            lineKnown = false;
+            return new Created(null, null);
+        } catch (Exception e) {
+            deleteProtectedInBackground(protectedId);
+            throw e;
+        }
+        String protectedPrefix = ProtectedUtils.getProtectedPrefix(protectedId);
+        for (String child : children) {
+            if (child.startsWith(protectedPrefix)) {
+                return new Created(mineAt(ZKPaths.makePath(parentPath, child), null, deadline), null);
+            }
+        }
+        return new Created(null, null);
+    }
+
+    /** Deletes, in the background, the node a lost create of {@code protectedId} may have made. */
+    private void deleteProtectedInBackground(String protectedId) {
+        String protectedPrefix = ProtectedUtils.getProtectedPrefix(protectedId);
+        try {
+            curator.getChildren().inBackground((c, event) -> {
+                if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+                    for (String child : event.getChildren()) {
+                        if (child.startsWith(protectedPrefix)) {
+                            deleteInBackground(ZKPaths.makePath(parentPath, child));
+                        }
+                    }
+                }
+            }).forPath(parentPath);
+        } catch (Exception e) {
+            LOG.debug("{}: could not look for the node of a create given up ({}); the session's end deletes it",
+                    description, e.toString());
+        }
+    }
+
+    /** Through Curator: its protected create retries, creates parents and finds a node whose answer was lost. */
+    private Created createAndListThroughCurator(String prefix, byte[] payload, Deadline deadline) throws Exception {
         CompletableFuture<CuratorEvent> line = null;
         if (!lineKnown) {
             // First use here, maybe of a new name: make the lock's node in the same round trip, ahead
@@ -384,26 +612,15 @@ public final class LockEngine {
         if (created.getResultCode() != KeeperException.Code.OK.intValue() && line != null && line.isDone()) {
             // the lock's node refused for lack of rights, or of a login the ensemble requires, is the
             // reason to tell (the server may drop the connection after it: ours then only met that)
-            refusedFor(line.join());
+            refusedFor(line.join().getResultCode(), parentPath);
         }
         Background.succeeded(created);
         String path = created.getName();
-        Stat stat = created.getStat();
-        if (stat == null || stat.getCzxid() == 0 || stat.getEphemeralOwner() == 0) {
-            // Curator's protection found our node after a lost reply, without the stat: read it
-            try {
-                stat = Background.call(deadline, cb -> curator.checkExists().inBackground(cb).forPath(path)).getStat();
-            } catch (Exception e) {
-                deleteInBackground(path);
-                throw e;
-            }
-            if (stat == null) {
-                // gone already (its session ended meanwhile): the caller creates another
-                return new Created(null, null);
-            }
+        Mine mine = mineAt(path, created.getStat(), deadline);
+        if (mine == null) {
+            return new Created(null, null);
         }
         lineKnown = true;
-        Mine mine = new Mine(path, ZKPaths.getNodeFromPath(path), stat.getCzxid(), stat.getEphemeralOwner());
         List<String> children = null;
         try {
             CuratorEvent listed = Background.await(deadline, list);
@@ -418,12 +635,12 @@ public final class LockEngine {
         return new Created(mine, children);
     }
 
-    /** Throws the refusal in {@code reply}, if the ensemble refused it for lack of rights or of a login. */
-    private static void refusedFor(CuratorEvent reply) throws KeeperException {
-        KeeperException.Code code = KeeperException.Code.get(reply.getResultCode());
+    /** Throws the refusal {@code resultCode} says, if the ensemble refused a request for lack of rights or of a login. */
+    private static void refusedFor(int resultCode, String path) throws KeeperException {
+        KeeperException.Code code = KeeperException.Code.get(resultCode);
         if (code == KeeperException.Code.NOAUTH || code == KeeperException.Code.AUTHFAILED
                 || code == KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH) {
-            throw KeeperException.create(code, reply.getPath());
+            throw KeeperException.create(code, path);
         }
     }
 }
