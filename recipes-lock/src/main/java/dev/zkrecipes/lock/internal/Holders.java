@@ -21,13 +21,24 @@ public final class Holders {
     private Holders() {
     }
 
-    /** The id written into a node: {@code host:pid:thread}. */
+    private static final long PID = ProcessHandle.current().pid();
+
+    /** The last payload of each thread, with the thread name it was made for (a name may change). */
+    private static final ThreadLocal<Payload> LAST = new ThreadLocal<>();
+
+    private record Payload(String threadName, byte[] bytes) {
+    }
+
+    /** The id written into a node: {@code host:pid:thread}. Each call returns a fresh array. */
     public static byte[] payloadForCurrentThread() {
-        String thread = Thread.currentThread().getName();
-        if (thread.length() > 200) {
-            thread = thread.substring(0, 200);
+        String name = Thread.currentThread().getName();
+        Payload last = LAST.get();
+        if (last == null || !last.threadName().equals(name)) {
+            String thread = name.length() > 200 ? name.substring(0, 200) : name;
+            last = new Payload(name, NodePayload.encode(HOST + ":" + PID + ":" + thread, new byte[0]));
+            LAST.set(last);
         }
-        return NodePayload.encode(HOST + ":" + ProcessHandle.current().pid() + ":" + thread, new byte[0]);
+        return last.bytes().clone();
     }
 
     /**
