@@ -154,10 +154,13 @@ public final class ZkRecipes implements AutoCloseable {
      * this throws {@link TlsHandshakeException} within the connection timeout. Servers that are down
      * or unreachable are not a TLS matter: then this waits and returns false at the timeout.
      *
-     * @return true when connected, false when the timeout passed first
+     * @return true when connected (and logged in, or answered once: see below), false when the timeout passed first
      * @throws TlsHandshakeException if no server can complete a TLS handshake with this client's settings
      * @throws NotAuthorizedException if the client uses {@link Builder#sasl SASL} and the login failed
-     *     or the ensemble refused it (ZooKeeper's client then stops connecting for good)
+     *     or the ensemble refused it (ZooKeeper's client then stops connecting for good); or if it has
+     *     no SASL login and the ensemble requires one (such an ensemble grants a session, then refuses
+     *     every request: a client built here asks once on each connection, and is connected for this
+     *     method only once it was answered)
      * @throws IllegalStateException if not started, or closed
      * @throws InterruptedException if interrupted while waiting
      */
@@ -168,6 +171,9 @@ public final class ZkRecipes implements AutoCloseable {
         while (true) {
             long now = System.nanoTime();
             if (now - deadline >= 0) {
+                if (sasl == null && SaslRefusals.refused(curator)) {
+                    throw new NotAuthorizedException(refusedWithoutLogin());
+                }
                 return curator.getZookeeperClient().isConnected() && (sasl == null || sasl.authenticated());
             }
             long until = deadline;
@@ -182,8 +188,18 @@ public final class ZkRecipes implements AutoCloseable {
             }
             if (curator.blockUntilConnected((int) Math.min(Integer.MAX_VALUE, waitMillis), TimeUnit.MILLISECONDS)) {
                 // the session comes before the SASL exchange: connected means logged in only after it
-                if (sasl == null || sasl.awaitAuthenticated(Math.max(0, deadline - System.nanoTime()))) {
+                if (sasl != null && sasl.awaitAuthenticated(Math.max(0, deadline - System.nanoTime()))) {
                     return true;
+                }
+                // without a login: an ensemble that requires one grants the session, then refuses
+                // every request; connected means usable only once it answered one
+                if (sasl == null) {
+                    if (SaslRefusals.awaitServed(curator, Math.max(0, deadline - System.nanoTime()))) {
+                        return true;
+                    }
+                    if (SaslRefusals.refused(curator)) {
+                        throw new NotAuthorizedException(refusedWithoutLogin());
+                    }
                 }
             }
             if (sasl != null && sasl.failed()) {
@@ -196,6 +212,11 @@ public final class ZkRecipes implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private String refusedWithoutLogin() {
+        return "the ensemble" + (connectString != null ? " at " + connectString : "") + " requires SASL authentication and refuses this client, which"
+                + " has no SASL login; give it one with ZkRecipes.builder().sasl(...)";
     }
 
     /**

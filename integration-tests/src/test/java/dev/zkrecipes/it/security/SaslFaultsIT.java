@@ -288,7 +288,10 @@ class SaslFaultsIT {
     void theLoginSettingsStayWithTheirClientNotTheJvm() throws Exception {
         Map<Object, Object> propertiesBefore = Map.copyOf(System.getProperties());
         ZkRecipes alice = connected(SaslConfig.digest("alice", ALICE_PW), LONG_SESSION);
-        ZkRecipes plain = connected(null, LONG_SESSION);
+        ZkRecipes plain = built(server.connectString(), null, LONG_SESSION);
+        plain.start();
+        // the client without a login is refused, loudly, from awaitConnected on
+        assertThat(catchThrowable(() -> plain.awaitConnected(WAIT))).isInstanceOf(NotAuthorizedException.class);
 
         ZKClientConfig aliceConfig = alice.curator().getZookeeperClient().getZooKeeper().getClientConfig();
         ZKClientConfig plainConfig = plain.curator().getZookeeperClient().getZooKeeper().getClientConfig();
@@ -298,7 +301,6 @@ class SaslFaultsIT {
         assertThat(plainConfig.getProperty("zookeeper.fips-mode")).isNull();
         assertThat(plainConfig.getProperty(ZKClientConfig.LOGIN_CONTEXT_NAME_KEY)).isNull();
         assertThat(System.getProperties()).as("system properties").containsExactlyInAnyOrderEntriesOf(propertiesBefore);
-        // and the client without a login is refused, loudly
         assertThat(catchThrowable(() -> DistributedLock.of(plain, "plain-lock").tryAcquire(Duration.ofSeconds(5))))
                 .isInstanceOf(NotAuthorizedException.class);
     }

@@ -84,6 +84,14 @@ class SaslIT {
         return zk;
     }
 
+    /** A client without a login, which awaitConnected reports refused by the SASL-only ensemble. */
+    private ZkRecipes refused() {
+        ZkRecipes zk = built(null);
+        assertThatThrownBy(() -> zk.awaitConnected(WAIT)).isInstanceOf(NotAuthorizedException.class)
+                .hasMessageContaining("SASL").hasMessageContaining("sasl(");
+        return zk;
+    }
+
     private ZkRecipes connected(SaslConfig sasl) throws InterruptedException {
         ZkRecipes zk = built(sasl);
         assertThat(zk.awaitConnected(WAIT)).isTrue();
@@ -164,8 +172,8 @@ class SaslIT {
         try (ConfigStore cfg = ConfigStore.open(alice, "seen-by-nobody-else")) {
             cfg.put("k", "v");
         }
-        // the server grants a session, then refuses its every request
-        ZkRecipes anonymous = connected(null);
+        // the server grants a session, then refuses its every request: awaitConnected says so
+        ZkRecipes anonymous = refused();
 
         assertThatThrownBy(() -> ConfigStore.open(anonymous, "seen-by-nobody-else"))
                 .isInstanceOf(NotAuthorizedException.class).hasMessageContaining("SASL");
@@ -177,7 +185,7 @@ class SaslIT {
     void aQueueIsRefusedTypedEvenWhenTheRefusalIsLostWithTheConnection() throws Exception {
         // the ensemble answers "requires SASL" and closes the connection at once, so the answer is
         // often lost: a bounded poll then runs out of time, and must still say why
-        ZkRecipes anonymous = connected(null);
+        ZkRecipes anonymous = built(null);
         TaskQueue<String> queue = TaskQueue.builder(anonymous, "refused-queue", Serializers.utf8()).build();
 
         Throwable first = catchThrowable(() -> queue.poll(Duration.ofMillis(500)));

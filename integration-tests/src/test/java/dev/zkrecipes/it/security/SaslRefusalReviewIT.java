@@ -98,6 +98,17 @@ class SaslRefusalReviewIT {
         return zk;
     }
 
+    /** A client without a login on the SASL-only server: awaitConnected says it is refused. */
+    private ZkRecipes refusedClient(Duration session) {
+        ZkRecipes zk = ZkRecipes.builder().connectString(server.connectString()).sessionTimeout(session)
+                .connectionTimeout(Duration.ofSeconds(1)).retryPolicy(new RetryNTimes(1, 100)).build();
+        opened.add(zk);
+        zk.start();
+        assertThatThrownBy(() -> zk.awaitConnected(WAIT)).isInstanceOf(NotAuthorizedException.class)
+                .hasMessageContaining("SASL");
+        return zk;
+    }
+
     private LoopbackProxy proxyTo(int port) {
         LoopbackProxy proxy = LoopbackProxy.to(port);
         opened.add(proxy);
@@ -121,7 +132,7 @@ class SaslRefusalReviewIT {
      */
     @Test
     void aClientRefusedOnceAndThenServedIsNotToldNotAuthorizedOnAnOrdinaryConnectionLoss() throws Exception {
-        ZkRecipes once = client(server.connectString(), null, Duration.ofSeconds(10));
+        ZkRecipes once = refusedClient(Duration.ofSeconds(10));
         await("the refusal heard").atMost(Duration.ofSeconds(15)).until(() -> SaslRefusals.refused(once.curator()));
         assertThatThrownBy(() -> ConfigStore.open(once, "swap", Duration.ofSeconds(3)))
                 .as("refused by the SASL-only ensemble").isInstanceOf(NotAuthorizedException.class);
@@ -251,9 +262,10 @@ class SaslRefusalReviewIT {
             ZkRecipes anonymous = ZkRecipes.builder().connectString(server.connectString()).build();
             opened.add(anonymous);
             anonymous.start();
-            assertThat(anonymous.awaitConnected(WAIT)).isTrue();
-            await("client " + i + " hears its refusal without a recipe call").atMost(Duration.ofSeconds(15))
-                    .until(() -> SaslRefusals.refused(anonymous.curator()));
+            // awaitConnected waits for the answer to the question asked on connecting: the refusal
+            assertThatThrownBy(() -> anonymous.awaitConnected(WAIT)).isInstanceOf(NotAuthorizedException.class)
+                    .hasMessageContaining("SASL");
+            assertThat(SaslRefusals.refused(anonymous.curator())).as("client %d heard its refusal", i).isTrue();
             DistributedLock lock = DistributedLock.of(anonymous, "review-fresh-" + i);
             for (int call = 0; call < 2; call++) {
                 long start = System.nanoTime();
@@ -274,7 +286,7 @@ class SaslRefusalReviewIT {
     /** Once a client heard its refusal, every short tryAcquire says so: never empty, within its bound. */
     @Test
     void aClientThatHeardItsRefusalGetsNotAuthorizedFromEveryShortTryAcquire() throws Exception {
-        ZkRecipes anonymous = client(server.connectString(), null, Duration.ofSeconds(10));
+        ZkRecipes anonymous = refusedClient(Duration.ofSeconds(10));
         await("the refusal heard").atMost(Duration.ofSeconds(15)).until(() -> SaslRefusals.refused(anonymous.curator()));
         assertThatThrownBy(() -> ConfigStore.open(anonymous, "review-heard", Duration.ofSeconds(3)))
                 .isInstanceOf(NotAuthorizedException.class);
@@ -308,7 +320,7 @@ class SaslRefusalReviewIT {
     }
 
     private WeakReference<CuratorZookeeperClient> refusedThenClosed() throws Exception {
-        ZkRecipes anonymous = client(server.connectString(), null, Duration.ofSeconds(10));
+        ZkRecipes anonymous = refusedClient(Duration.ofSeconds(10));
         await("the refusal heard").atMost(Duration.ofSeconds(15)).until(() -> SaslRefusals.refused(anonymous.curator()));
         assertThatThrownBy(() -> ConfigStore.open(anonymous, "review-leak", Duration.ofSeconds(3)))
                 .isInstanceOf(NotAuthorizedException.class);

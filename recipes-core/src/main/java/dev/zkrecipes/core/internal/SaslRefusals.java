@@ -3,6 +3,7 @@ package dev.zkrecipes.core.internal;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.CuratorZookeeperClient;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEventType;
@@ -24,11 +25,15 @@ import org.apache.zookeeper.Watcher;
 public final class SaslRefusals {
 
     private static final int REFUSED = KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH.intValue();
+    /** How often {@link #awaitServed} looks whether the client was refused meanwhile. */
+    private static final long REFUSAL_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Keyed by the ZooKeeper client that namespaced views of one Curator share; weak, so a dropped client goes. */
     private static final Map<CuratorZookeeperClient, Boolean> LOGIN_FAILED =
             Collections.synchronizedMap(new WeakHashMap<>());
     private static final Map<CuratorZookeeperClient, Boolean> REFUSED_CLIENTS =
             Collections.synchronizedMap(new WeakHashMap<>());
+    /** The clients asked on every connection, with whether the ensemble served them since they last connected. */
+    private static final Map<CuratorZookeeperClient, Served> ASKED = Collections.synchronizedMap(new WeakHashMap<>());
     /** Whether any client was ever refused: keeps the common path to one volatile read. */
     private static volatile boolean anyRefused;
 
@@ -59,21 +64,76 @@ public final class SaslRefusals {
      * with one learn it from their login ({@link SaslWatch}).
      */
     public static void askOnEveryConnection(CuratorFramework client) {
+        Served served = new Served();
+        ASKED.put(client.getZookeeperClient(), served);
         client.getCuratorListenable().addListener((c, event) -> {
             if (event.getType() != CuratorEventType.WATCHED || event.getWatchedEvent() == null
                     || event.getWatchedEvent().getState() != Watcher.Event.KeeperState.SyncConnected
                     || event.getWatchedEvent().getType() != Watcher.Event.EventType.None) {
                 return;
             }
+            served.set(false);
             try {
                 // once per connection, on ZooKeeper's handle: a refusal lost with its connection is
                 // asked again on the next one (moments later), not after Curator's retry sleeps;
                 // the root, outside any namespace (Curator would create a namespace's node)
-                c.getZookeeperClient().getZooKeeper().exists("/", false, (rc, path, ctx, stat) -> heard(c, rc), null);
+                c.getZookeeperClient().getZooKeeper().exists("/", false, (rc, path, ctx, stat) -> {
+                    heard(c, rc);
+                    if (servedAnswer(rc)) {
+                        served.set(true);
+                    }
+                }, null);
             } catch (Exception e) {
                 // a closing client: nothing to learn
             }
         });
+    }
+
+    /**
+     * For a client {@linkplain #askOnEveryConnection asked on every connection}: waits until the
+     * ensemble answered its question on the current connection (true), or refused the client for
+     * want of a SASL login, or {@code nanos} passed (false; {@link #refused} tells which). An
+     * ensemble that requires SASL grants a session first and refuses every request after, so being
+     * connected does not mean being served. A client not asked (wrapped from the caller's own
+     * Curator) is taken as served.
+     */
+    public static boolean awaitServed(CuratorFramework client, long nanos) throws InterruptedException {
+        Served served = ASKED.get(client.getZookeeperClient());
+        if (served == null) {
+            return true;
+        }
+        long deadline = System.nanoTime() + Math.max(0, nanos);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (served.await(Math.min(Math.max(0, left), REFUSAL_CHECK_NANOS))) {
+                return true;
+            }
+            if (refused(client) || deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+        }
+    }
+
+    /** Whether the ensemble answered a question on the client's current connection. */
+    private static final class Served {
+        private boolean served;
+
+        synchronized void set(boolean value) {
+            served = value;
+            notifyAll();
+        }
+
+        synchronized boolean await(long nanos) throws InterruptedException {
+            long deadline = System.nanoTime() + nanos;
+            while (!served) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return true;
+        }
     }
 
     /** An answer the ensemble gave, as opposed to a request it dropped, refused for SASL or never got. */
