@@ -28,7 +28,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
@@ -131,60 +130,6 @@ class LockAmbiguityIT {
         return lost;
     }
 
-    /**
-     * One thread of its own that takes a lock and later releases it: lock handles are closed by the
-     * thread that acquired them.
-     */
-    private static final class LockThread implements AutoCloseable {
-        final CompletableFuture<LockHandle> acquired = new CompletableFuture<>();
-        final CompletableFuture<Void> released = new CompletableFuture<>();
-        final CountDownLatch release = new CountDownLatch(1);
-        final Thread thread;
-
-        LockThread(String label, Callable<LockHandle> acquire) {
-            thread = new Thread(() -> {
-                LockHandle h;
-                try {
-                    h = acquire.call();
-                } catch (Throwable e) {
-                    acquired.completeExceptionally(e);
-                    return;
-                }
-                acquired.complete(h);
-                try {
-                    release.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    try {
-                        h.close();
-                        released.complete(null);
-                    } catch (Throwable e) {
-                        released.completeExceptionally(e);
-                    }
-                }
-            }, "lock-thread-" + label);
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        LockHandle handle() throws Exception {
-            return acquired.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        }
-
-        void releaseAndWait() throws Exception {
-            release.countDown();
-            released.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            release.countDown();
-            thread.interrupt();
-            thread.join(5000);
-        }
-    }
-
     private LockThread lockThread(String label, Callable<LockHandle> acquire) {
         LockThread t = new LockThread(label, acquire);
         closeAfter.add(t);
@@ -247,7 +192,7 @@ class LockAmbiguityIT {
         ZkRecipes waiterClient = client();
         DistributedLock lock = DistributedLock.of(waiterClient, name);
         LockThread holder = lockThread("holder", () -> DistributedLock.of(holderClient, name).acquire());
-        LockHandle held = holder.handle();
+        LockHandle held = holder.handle(WAIT);
         String holderNode = nodeOf(waiterClient.curator(), held.token());
         int before = clientWatchers(waiterClient);
 
@@ -260,7 +205,7 @@ class LockAmbiguityIT {
         await("only the holder's node is left").atMost(WAIT)
                 .untilAsserted(() -> assertThat(children(waiterClient.curator())).containsExactly(holderNode));
         assertThat(held.isValid()).isTrue();
-        holder.releaseAndWait();
+        holder.releaseAndWait(WAIT);
         Optional<LockHandle> next = lock.tryAcquire(Duration.ofSeconds(2));
         assertThat(next).isPresent();
         next.get().close();
@@ -271,7 +216,7 @@ class LockAmbiguityIT {
         ZkRecipes holderClient = client();
         ProxiedClient waiter = proxied();
         LockThread holder = lockThread("holder", () -> DistributedLock.of(holderClient, name).acquire());
-        String holderNode = nodeOf(holderClient.curator(), holder.handle().token());
+        String holderNode = nodeOf(holderClient.curator(), holder.handle(WAIT).token());
         DistributedLock lock = DistributedLock.of(waiter.zk(), name);
 
         // interrupted while it waits behind the holder
@@ -299,7 +244,7 @@ class LockAmbiguityIT {
         await("the create that landed after the interrupt is deleted").atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(children(holderClient.curator())).containsExactly(holderNode));
 
-        holder.releaseAndWait();
+        holder.releaseAndWait(WAIT);
         Optional<LockHandle> next = lock.tryAcquire(Duration.ofSeconds(2));
         assertThat(next).as("the interrupted client takes the lock once it is free").isPresent();
         next.get().close();
@@ -335,7 +280,7 @@ class LockAmbiguityIT {
 
         await("the holder notices its node is gone").atMost(WAIT).until(() -> !held.isValid());
         await("and its listener hears it lost").atMost(WAIT).until(() -> lost.contains(held.token()));
-        LockHandle next = waiter.handle();
+        LockHandle next = waiter.handle(WAIT);
         assertThat(next.token()).isGreaterThan(held.token());
         assertThat(next.isValid()).isTrue();
         assertThatThrownBy(() -> held.commit(a.curator().transactionOp().setData().forPath(resource, "stale".getBytes(UTF_8))))
@@ -345,7 +290,7 @@ class LockAmbiguityIT {
         next.commit(b.curator().transactionOp().setData().forPath(resource, "next".getBytes(UTF_8)));
         assertThat(operator.curator().getData().forPath(resource)).asString(UTF_8).isEqualTo("next");
         assertThat(lost).containsExactly(held.token());
-        waiter.releaseAndWait();
+        waiter.releaseAndWait(WAIT);
     }
 
     @Test
@@ -356,17 +301,17 @@ class LockAmbiguityIT {
         DistributedLock lockB = DistributedLock.of(b, name);
         List<FencingToken> lostByB = lostTokens(lockB);
         LockThread holder = lockThread("A", () -> DistributedLock.of(a, name).acquire());
-        String holderNode = nodeOf(operator.curator(), holder.handle().token());
+        String holderNode = nodeOf(operator.curator(), holder.handle(WAIT).token());
         LockThread waiter = lockThread("B", lockB::acquire);
         await().atMost(WAIT).until(() -> children(operator.curator()).size() == 2);
         String waiterNode = children(operator.curator()).stream().filter(n -> !n.equals(holderNode)).findFirst().orElseThrow();
 
         operator.curator().delete().forPath(parent() + "/" + waiterNode);
-        holder.releaseAndWait();
+        holder.releaseAndWait(WAIT);
 
         // B's own node is gone: B must queue again with a new node and be granted on that one,
         // never return a hold on the deleted node (which no one else's line contains any more)
-        LockHandle got = waiter.handle();
+        LockHandle got = waiter.handle(WAIT);
         List<String> line = children(operator.curator());
         assertThat(hasNodeWithToken(operator.curator(), got.token()))
                 .as("B's acquire returned a hold (token %s) on its node %s, which the operator had deleted; the line is %s",
@@ -377,7 +322,7 @@ class LockAmbiguityIT {
         assertThat(stat.getEphemeralOwner()).isEqualTo(b.curator().getZookeeperClient().getZooKeeper().getSessionId());
         await("B's hold stays valid").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(got::isValid);
         assertThat(lostByB).as("B was told it lost a hold it was just granted").isEmpty();
-        waiter.releaseAndWait();
+        waiter.releaseAndWait(WAIT);
     }
 
     @Test
@@ -532,10 +477,10 @@ class LockAmbiguityIT {
                 .containsExactly("read");
 
         read.close();
-        LockHandle bWrite = writerB.handle();
+        LockHandle bWrite = writerB.handle(WAIT);
         assertThat(bWrite.isValid()).isTrue();
         assertThat(bWrite.token()).isGreaterThan(write.token());
-        writerB.releaseAndWait();
+        writerB.releaseAndWait(WAIT);
     }
 
     @Test
@@ -551,7 +496,7 @@ class LockAmbiguityIT {
         // A's session ends behind its back (a pause, a partition); B is granted the write lock
         long oldSession = a.zk().curator().getZookeeperClient().getZooKeeper().getSessionId();
         a.expireSession();
-        LockHandle bWrite = writerB.handle();
+        LockHandle bWrite = writerB.handle(WAIT);
         await("A hears its write hold lost").atMost(WAIT).until(() -> lostByA.contains(write.token()));
         await("A is back on a new session").atMost(WAIT).until(() -> a.zk().curator().getZookeeperClient().isConnected()
                 && a.zk().curator().getZookeeperClient().getZooKeeper().getSessionId() != oldSession);
@@ -574,7 +519,7 @@ class LockAmbiguityIT {
             read.ifPresent(LockHandle::close);
             write.close();
         }
-        writerB.releaseAndWait();
+        writerB.releaseAndWait(WAIT);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -183,50 +182,6 @@ class LockDirectPathReviewIT {
         Events e = new Events();
         lock.addListener(e);
         return e;
-    }
-
-    /** A thread that acquires, keeps the hold until told, then closes it (handles close on their own thread). */
-    private static final class LockThread implements AutoCloseable {
-        final CompletableFuture<LockHandle> acquired = new CompletableFuture<>();
-        final CountDownLatch release = new CountDownLatch(1);
-        final Thread thread;
-
-        LockThread(String label, Callable<LockHandle> acquire) {
-            thread = new Thread(() -> {
-                LockHandle h;
-                try {
-                    h = acquire.call();
-                } catch (Throwable e) {
-                    acquired.completeExceptionally(e);
-                    return;
-                }
-                acquired.complete(h);
-                try {
-                    release.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    try {
-                        h.close();
-                    } catch (Throwable ignored) {
-                        // best effort
-                    }
-                }
-            }, "review-lock-" + label);
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        LockHandle handle(Duration timeout) throws Exception {
-            return acquired.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            release.countDown();
-            thread.interrupt();
-            thread.join(5000);
-        }
     }
 
     private LockThread lockThread(String label, Callable<LockHandle> acquire) {
