@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The create and the first read of the line are sent back to back without waiting for each other:
  * ZooKeeper applies one session's requests in order, so the read already sees the new node, and an
- * uncontended acquire costs one round trip instead of two.
+ * uncontended acquire costs one round trip instead of two. While connected they go on ZooKeeper's
+ * own handle ({@link DirectOps}); Curator takes over whatever the handle does not settle.
  *
  * <p>Rules that hold whatever the network does:
  * <ul>
@@ -48,8 +49,9 @@ import org.slf4j.LoggerFactory;
  *       connected or not. Operations are sent in the background, so Curator's retry loop never
  *       holds the caller past it.
  *   <li>Nothing is left behind: a create still in flight when the caller gives up (timeout,
- *       interrupt) deletes its node when it lands; Curator's protection finds and deletes a node
- *       whose create reply was lost and whose retries ran out; the waiter's watcher is taken back.
+ *       interrupt) deletes its node when it lands; a node whose create reply was lost is found by
+ *       its protected id, and taken or, if the caller gave up, deleted (Curator's protection does
+ *       the same on its path); the waiter's watcher is taken back.
  * </ul>
  */
 public final class LockEngine {
