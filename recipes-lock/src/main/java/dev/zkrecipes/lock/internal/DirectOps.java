@@ -126,12 +126,14 @@ final class DirectOps {
     }
 
     /**
-     * Sets {@code watcher} on the node at {@code path} (its events tell paths without the namespace); a node that is gone answers NONODE and keeps
-     * no watch (a read of the data, not {@code exists}, which would watch for its creation).
+     * Sets {@code watcher} on the node at {@code path}; its events tell paths without the namespace.
+     * A node that is gone answers NONODE and keeps no watch: this reads the data, where
+     * {@code exists} would watch for the node's creation.
      */
     CompletableFuture<Reply> watch(ZooKeeper zk, String path, Watcher watcher) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
-        zk.getData(full(path), localized(watcher), (rc, p, ctx, data, stat) -> reply.complete(heard(new Reply(rc, path, stat, null))), null);
+        zk.getData(full(path), localized(watcher),
+                (rc, p, ctx, data, stat) -> reply.complete(heard(new Reply(rc, path, stat, null))), null);
         return reply;
     }
 

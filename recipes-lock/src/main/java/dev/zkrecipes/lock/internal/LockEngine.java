@@ -296,8 +296,7 @@ public final class LockEngine {
                         continue;
                     }
                     held = true;
-                    HeldNode hn = hold(mine, waiter);
-                    return hn;
+                    return hold(mine, waiter);
                 }
                 waiter.wakeups.drainPermits();
                 if (blocker.equals(Policy.WATCH_CHILDREN)) {
