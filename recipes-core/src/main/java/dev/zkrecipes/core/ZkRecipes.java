@@ -215,8 +215,9 @@ public final class ZkRecipes implements AutoCloseable {
     }
 
     private String refusedWithoutLogin() {
-        return "the ensemble" + (connectString != null ? " at " + connectString : "") + " requires SASL authentication and refuses this client, which"
-                + " has no SASL login; give it one with ZkRecipes.builder().sasl(...)";
+        return "the ensemble" + (connectString != null ? " at " + connectString : "")
+                + " requires SASL authentication and refuses this client, which has no SASL login;"
+                + " give it one with ZkRecipes.builder().sasl(...)";
     }
 
     /**

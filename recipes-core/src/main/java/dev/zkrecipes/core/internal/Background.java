@@ -26,8 +26,6 @@ public final class Background {
         void send(BackgroundCallback callback) throws Exception;
     }
 
-    /** How often a wait in {@link #awaitServed} looks whether its client was refused meanwhile. */
-    private static final long REFUSAL_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** The pause before {@link #callServed} sends again after a lost connection. */
     private static final long RESEND_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -79,7 +77,7 @@ public final class Background {
     public static CuratorEvent awaitServed(CuratorFramework client, Deadline deadline, CompletableFuture<CuratorEvent> sent)
             throws Exception {
         while (true) {
-            long slice = Math.min(deadline.remainingNanos(), REFUSAL_CHECK_NANOS);
+            long slice = Math.min(deadline.remainingNanos(), SaslRefusals.REFUSAL_CHECK_NANOS);
             try {
                 return sent.get(slice, TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {

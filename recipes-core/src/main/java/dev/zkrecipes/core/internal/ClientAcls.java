@@ -28,22 +28,17 @@ public final class ClientAcls {
         KNOWN.put(client.getZookeeperClient(), provider);
     }
 
-    /** Whether the ACLs of {@code client}'s creates are known here. */
-    public static boolean known(CuratorFramework client) {
-        return KNOWN.containsKey(client.getZookeeperClient());
+    /** The provider {@code client} was built with, or null if it is not known here (a wrapped client). */
+    public static ACLProvider providerOf(CuratorFramework client) {
+        return KNOWN.get(client.getZookeeperClient());
     }
 
     /**
-     * The ACL Curator would give a node {@code client} creates at {@code path} (with the namespace),
-     * as Curator picks it: the provider's list for the path, else its default, else open.
-     *
-     * @throws IllegalStateException if the client is not {@link #known}
+     * The ACL Curator would give a node created at {@code path} (with the namespace) by a client
+     * built with {@code provider}, as Curator picks it: the provider's list for the path, else its
+     * default, else open.
      */
-    public static List<ACL> forPath(CuratorFramework client, String path) {
-        ACLProvider provider = KNOWN.get(client.getZookeeperClient());
-        if (provider == null) {
-            throw new IllegalStateException("the ACLs of this client are not known: send through Curator");
-        }
+    public static List<ACL> forPath(ACLProvider provider, String path) {
         List<ACL> acl = provider.getAclForPath(path);
         if (acl == null) {
             acl = provider.getDefaultAcl();

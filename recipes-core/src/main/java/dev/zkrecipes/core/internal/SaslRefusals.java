@@ -25,8 +25,11 @@ import org.apache.zookeeper.Watcher;
 public final class SaslRefusals {
 
     private static final int REFUSED = KeeperException.Code.SESSIONCLOSEDREQUIRESASLAUTH.intValue();
-    /** How often {@link #awaitServed} looks whether the client was refused meanwhile. */
-    private static final long REFUSAL_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * How often a wait for an answer ({@link #awaitServed}, {@link Background#awaitServed}) looks
+     * whether the client was refused meanwhile.
+     */
+    static final long REFUSAL_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Keyed by the ZooKeeper client that namespaced views of one Curator share; weak, so a dropped client goes. */
     private static final Map<CuratorZookeeperClient, Boolean> LOGIN_FAILED =
             Collections.synchronizedMap(new WeakHashMap<>());

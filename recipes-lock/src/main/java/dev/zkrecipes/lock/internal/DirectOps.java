@@ -5,6 +5,7 @@ import dev.zkrecipes.core.internal.SaslRefusals;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.ACLProvider;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
@@ -44,17 +45,21 @@ final class DirectOps {
     }
 
     private final CuratorFramework curator;
+    /** The ACL provider the client was built with: looked up once, not on every create. */
+    private final ACLProvider acls;
     private final String namespacePrefix;
 
-    private DirectOps(CuratorFramework curator) {
+    private DirectOps(CuratorFramework curator, ACLProvider acls) {
         this.curator = curator;
+        this.acls = acls;
         String namespace = curator.getNamespace();
         this.namespacePrefix = namespace == null || namespace.isEmpty() ? "" : "/" + namespace;
     }
 
     /** The direct requests of {@code curator}, or null if its ACLs are not known (a wrapped client). */
     static DirectOps of(CuratorFramework curator) {
-        return ClientAcls.known(curator) ? new DirectOps(curator) : null;
+        ACLProvider acls = ClientAcls.providerOf(curator);
+        return acls != null ? new DirectOps(curator, acls) : null;
     }
 
     /** ZooKeeper's handle while the client is connected, else null (Curator then waits and retries). */
@@ -85,7 +90,7 @@ final class DirectOps {
     CompletableFuture<Reply> create(ZooKeeper zk, String path, byte[] data, CreateMode mode) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         String full = full(path);
-        zk.create(full, data, ClientAcls.forPath(curator, full), mode, (rc, p, ctx, name, stat) ->
+        zk.create(full, data, ClientAcls.forPath(acls, full), mode, (rc, p, ctx, name, stat) ->
                 reply.complete(heard(new Reply(rc, name != null ? local(name) : path, stat, null))), null);
         return reply;
     }
@@ -106,7 +111,7 @@ final class DirectOps {
         CompletableFuture<Reply> created = new CompletableFuture<>();
         CompletableFuture<Reply> listed = new CompletableFuture<>();
         String full = full(path);
-        zk.create(full, data, ClientAcls.forPath(curator, full), mode, (rc, p, ctx, name, stat) -> {
+        zk.create(full, data, ClientAcls.forPath(acls, full), mode, (rc, p, ctx, name, stat) -> {
             Reply reply = heard(new Reply(rc, name != null ? local(name) : path, stat, null));
             if (reply.ok()) {
                 watch.created(reply.path());
